@@ -1,0 +1,46 @@
+"""Policies that pick a global action from an observation and the action mask.
+
+A trained model (see ``stages.models``) and the baselines here share one protocol,
+so ``simreel record`` can run any of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Policy(Protocol):
+    """Chooses the deciding actor's action."""
+
+    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
+        """A global action index whose entry in `mask` is True."""
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance of the policy (kind, and for models: path and sha256)."""
+
+
+class RandomLegalPolicy:
+    """Picks uniformly among the legal actions, from its own seeded generator."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
+        return int(self._rng.choice(np.flatnonzero(mask)))
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "random", "seed": self._seed}
+
+
+class FirstLegalPolicy:
+    """Always the lowest legal action (for the factory: every worker keeps working)."""
+
+    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
+        return int(np.flatnonzero(mask)[0])
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "first-legal"}

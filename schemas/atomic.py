@@ -1,0 +1,37 @@
+"""Write outputs through a temporary file and a rename, so a crash never leaves half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from schemas.errors import SimreelError
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed and
+    `path` is left as it was.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=f".partial{target.suffix}", dir=target.parent
+        )
+        os.close(handle)
+    except OSError as error:
+        raise SimreelError(
+            f"cannot write {target}: {error.strerror or error}; choose a writable output path"
+        ) from None
+    temporary_path = Path(temporary)
+    try:
+        yield temporary_path
+        os.replace(temporary_path, target)
+    finally:
+        temporary_path.unlink(missing_ok=True)

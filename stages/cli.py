@@ -1,0 +1,82 @@
+"""The ``simreel`` command: a thin layer over the stage functions.
+
+Sub-commands are imported only when invoked, so ``simreel render`` never loads the
+simulator or torch, and ``simreel --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from schemas.errors import SimreelError
+
+_COMMANDS = {
+    "train": ("stages.train", "train_command", "Train a MaskablePPO policy for a domain."),
+    "record": (
+        "stages.record",
+        "record_command",
+        "Run a policy and write episodes as an event table.",
+    ),
+    "inspect": ("stages.inspect", "inspect_command", "Summarise an event table with polars."),
+    "render": ("stages.render.cli", "render_command", "Paint an event table into an MP4 movie."),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        module_name, attribute, _ = _COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listing must not import the sub-commands (that would load torch for --help).
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup)
+@click.version_option(package_name="simreel")
+def cli() -> None:
+    """simreel: train multi-actor policies over SimPy, record episodes, render movies.
+
+    \b
+    Example:
+        simreel train --timesteps 200000
+        simreel record --episodes 3 --out data/events/factory.parquet
+        simreel render data/events/factory.parquet
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: user mistakes become one line on stderr and exit code 2; Ctrl-C exits 130."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    try:
+        return cli.main(args=argv, prog_name="simreel", standalone_mode=False)
+    except SimreelError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+
+
+if __name__ == "__main__":
+    main()
