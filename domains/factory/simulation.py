@@ -70,6 +70,21 @@ class _Worker:
     """When the current walk or work ends."""
 
 
+@dataclass(frozen=True)
+class FloorSnapshot:
+    """The factory floor at one instant."""
+
+    time: float
+    buffer_a: int
+    buffer_b: int
+    finished: int
+    stations: tuple[int, ...]
+    """Per worker, the station it stands at or walks to."""
+    activities: tuple[Activity, ...]
+    occupant: tuple[int | None, ...]
+    """Per station, the worker standing at or walking to it."""
+
+
 class _Buffer(simpy.Store):
     """A store of item ids that records its level whenever it changes."""
 
@@ -183,6 +198,18 @@ class FactoryDomain(Domain):
     @property
     def finished_items(self) -> int:
         return self._finished
+
+    def snapshot(self) -> FloorSnapshot:
+        """A read-only view of the floor now, for rule-based policies and tests."""
+        return FloorSnapshot(
+            time=float(self._sim.now),
+            buffer_a=len(self._buffer_a.items),
+            buffer_b=len(self._buffer_b.items),
+            finished=self._finished,
+            stations=tuple(w.target for w in self._workers),
+            activities=tuple(w.activity for w in self._workers),
+            occupant=tuple(self._occupant),
+        )
 
     # -- processes -----------------------------------------------------------------
 
