@@ -25,6 +25,10 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
             prefix=f".{target.name}.", suffix=f".partial{target.suffix}", dir=target.parent
         )
         os.close(handle)
+        # mkstemp creates 0600 files; outputs are meant to be shared like any other file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
     except OSError as error:
         raise SimreelError(
             f"cannot write {target}: {error.strerror or error}; choose a writable output path"

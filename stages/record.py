@@ -1,0 +1,283 @@
+"""``simreel record``: run a policy through a domain's episodes and write the event table.
+
+:func:`record` is the typed stage function; :func:`record_command` is its thin click
+wrapper. Recording is deterministic: the same domain, policy (and model file),
+seed and episode count give identical rows and identical metadata apart from
+``provenance.created_at``. Episode ``k`` resets the env with ``seed + k``; the random
+policy draws from a generator seeded with ``(seed, k)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal, get_args
+
+import click
+import numpy as np
+from tqdm import tqdm
+
+from domains.env import MultiActorEnv
+from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy
+from domains.recorder import RecordedEpisode
+from domains.registry import load_domain
+from schemas.errors import ConfigError
+from schemas.events import EpisodeSummary, write_events
+from schemas.provenance import git_commit, library_versions, sha256_file, simreel_version
+
+PolicyKind = Literal["model", "random", "first-legal"]
+POLICY_KINDS: Final[tuple[str, ...]] = get_args(PolicyKind)
+MAX_EPISODES: Final = 10_000
+"""A guard against typos such as ``--episodes 10000000`` (each episode is a full simulation)."""
+
+
+@dataclass(frozen=True)
+class RecordConfig:
+    """What to record and where; :meth:`validate` explains any bad value."""
+
+    domain: str = "factory"
+    """Id of the domain to simulate (see ``domains.registry``)."""
+    policy: PolicyKind = "model"
+    """Who decides: a trained ``model``, uniformly ``random`` legal actions, or ``first-legal``."""
+    model: Path | None = None
+    """Model file for ``policy="model"``; None means ``stages.models.DEFAULT_MODEL``."""
+    episodes: int = 1
+    """How many episodes to run and write (episode k is reset with seed + k)."""
+    seed: int = 0
+    """Seed of episode 0; also seeds the random policy."""
+    out: Path | None = None
+    """Output table; None means ``data/events/<domain>.parquet``."""
+
+    @property
+    def out_path(self) -> Path:
+        """The table to write."""
+        return self.out if self.out is not None else Path("data/events") / f"{self.domain}.parquet"
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad value, what is allowed, and the fix."""
+        if self.policy not in POLICY_KINDS:
+            raise ConfigError(
+                f"policy {self.policy!r} is unknown; choose one of {', '.join(POLICY_KINDS)}"
+            )
+        if isinstance(self.episodes, bool) or not 1 <= self.episodes <= MAX_EPISODES:
+            raise ConfigError(
+                f"episodes ({self.episodes}) must be between 1 and {MAX_EPISODES}; "
+                "record more in several tables"
+            )
+        if isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed ({self.seed}) must be >= 0 (numpy seeds are non-negative)")
+        if self.out_path.suffix != ".parquet":
+            raise ConfigError(
+                f"output {self.out_path} must end in .parquet (event tables are Parquet files)"
+            )
+        if self.out_path.is_dir():
+            raise ConfigError(f"output {self.out_path} is a directory; give a file name")
+        if self.policy != "model" and self.model is not None:
+            raise ConfigError(
+                f"--model is only used with --policy model, not with --policy {self.policy}; "
+                "drop --model or choose --policy model"
+            )
+        load_domain(self.domain)  # ConfigError listing the installed domains
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What :func:`record` wrote."""
+
+    path: Path
+    episodes: tuple[EpisodeSummary, ...]
+    rows: int
+    policy: dict[str, Any] = field(default_factory=dict)
+    """The policy description stored in the table's provenance."""
+
+
+def record(
+    config: RecordConfig,
+    *,
+    on_episode: Callable[[EpisodeSummary], None] | None = None,
+    progress: bool = False,
+) -> RecordResult:
+    """Run ``config.episodes`` episodes and write them as one event table (atomically).
+
+    `on_episode` is called after each episode with its summary (the CLI prints it);
+    `progress` shows a progress bar over episodes on stderr.
+    """
+    config.validate()
+    domain_class = load_domain(config.domain)
+    env = MultiActorEnv(domain_class, record=True)
+    make_policy, description = _policy_factory(config, env)
+    recorded: list[RecordedEpisode] = []
+    bar = tqdm(
+        range(config.episodes),
+        desc="episodes",
+        unit="ep",
+        # None: show the bar only on a terminal, never in logs or captured output.
+        disable=None if progress else True,
+        leave=False,
+    )
+    for k in bar:
+        episode = _run_episode(env, make_policy(k), seed=config.seed + k)
+        recorded.append(episode)
+        if on_episode is not None:
+            on_episode(_summary(k, episode))
+    provenance = {
+        "policy": description,
+        "domain": {"id": domain_class.domain_id, "version": domain_class.domain_version},
+        "seed": config.seed,
+        "episodes": config.episodes,
+        "simreel_version": simreel_version(),
+        "git_commit": git_commit(),
+        "library_versions": library_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    path = write_events(
+        config.out_path,
+        recorded,
+        domain_id=domain_class.domain_id,
+        domain_version=domain_class.domain_version,
+        vocabulary=domain_class.vocabulary,
+        provenance=provenance,
+    )
+    return RecordResult(
+        path=path,
+        episodes=tuple(_summary(k, episode) for k, episode in enumerate(recorded)),
+        rows=sum(len(episode) for episode in recorded),
+        policy=description,
+    )
+
+
+def _run_episode(env: MultiActorEnv, policy: Policy, *, seed: int) -> RecordedEpisode:
+    observation, _ = env.reset(seed=seed)
+    done = False
+    while not done:
+        action = policy.act(observation, env.action_masks())
+        observation, _, terminated, truncated, _ = env.step(action)
+        done = terminated or truncated
+    episode = env.recorded_episode
+    if episode is None:  # the env records whenever record=True; this would be an env bug
+        raise RuntimeError("the env finished an episode without recording it")
+    episode.seed = seed
+    return episode
+
+
+def _policy_factory(
+    config: RecordConfig, env: MultiActorEnv
+) -> tuple[Callable[[int], Policy], dict[str, Any]]:
+    """A function giving episode k's policy, and the policy's provenance description."""
+    if config.policy == "random":
+        seed = config.seed
+
+        def random_policy(k: int) -> Policy:
+            # Seeding from (seed, k) keeps episode k identical however many episodes run.
+            return RandomLegalPolicy(int(np.random.SeedSequence([seed, k]).generate_state(1)[0]))
+
+        return random_policy, {
+            "kind": "random",
+            "seed": seed,
+            "episode_seed": "numpy SeedSequence([seed, episode]).generate_state(1)[0]",
+        }
+    if config.policy == "first-legal":
+        first_legal = FirstLegalPolicy()
+        return (lambda _k: first_legal), first_legal.describe()
+    model_policy, description = _load_model(config.model, env)
+    return (lambda _k: model_policy), description
+
+
+def _load_model(model: Path | None, env: MultiActorEnv) -> tuple[Policy, dict[str, Any]]:
+    try:
+        # Imported here: it loads torch, which the baseline policies do not need.
+        models = importlib.import_module("stages.models")
+    except ImportError as error:
+        raise ConfigError(
+            f"cannot load trained models in this installation ({error}); "
+            "use --policy random or --policy first-legal"
+        ) from None
+    path = Path(model) if model is not None else Path(models.DEFAULT_MODEL)
+    policy: Policy = models.load_policy(path, env)  # ModelError if missing or unfit for the env
+    description = {"kind": "model", **policy.describe()}
+    description.setdefault("path", str(path))
+    description.setdefault("sha256", sha256_file(path))
+    return policy, description
+
+
+def _summary(k: int, episode: RecordedEpisode) -> EpisodeSummary:
+    return EpisodeSummary(
+        episode=k,
+        seed=episode.seed,
+        total_reward=float(episode.total_reward),
+        end_time=float(episode.end_time),
+        rows=len(episode),
+        kpis=dict(episode.kpis),
+    )
+
+
+def format_summary(summary: EpisodeSummary) -> str:
+    """One line per episode: its seed, KPIs and reward."""
+    kpis = ", ".join(f"{name} {_number(value)}" for name, value in summary.kpis.items())
+    return (
+        f"episode {summary.episode} (seed {summary.seed}): {kpis or 'no KPIs'}, "
+        f"reward {summary.total_reward:.2f}, {summary.rows} intervals"
+    )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.3g}"
+
+
+@click.command("record")
+@click.option("--domain", default="factory", show_default=True, help="Domain id to simulate.")
+@click.option(
+    "--policy",
+    type=click.Choice(POLICY_KINDS),
+    default="model",
+    show_default=True,
+    help="Who decides: the trained model, random legal actions, or always the first legal one.",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Model file for --policy model (default: the committed model, stages.models).",
+)
+@click.option("--episodes", type=int, default=1, show_default=True, help="Episodes to record.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Episode k is reset with seed + k."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Output table (default: data/events/<domain>.parquet).",
+)
+def record_command(
+    domain: str,
+    policy: PolicyKind,
+    model: Path | None,
+    episodes: int,
+    seed: int,
+    out: Path | None,
+) -> None:
+    """Run a policy through a domain and write the episodes as an event table.
+
+    Prints one line per episode (its KPIs and reward) and the table's path. The
+    table is written atomically: an interrupted run leaves no partial file.
+
+    \b
+    Example:
+        simreel record --episodes 3 --seed 7 --out data/events/factory.parquet
+        simreel record --policy random --episodes 2
+    """
+    config = RecordConfig(
+        domain=domain, policy=policy, model=model, episodes=episodes, seed=seed, out=out
+    )
+    result = record(
+        config,
+        on_episode=lambda summary: tqdm.write(format_summary(summary)),
+        progress=True,
+    )
+    click.echo(
+        f"wrote {result.rows} intervals of {len(result.episodes)} episode(s) to {result.path}"
+    )
