@@ -1,4 +1,4 @@
-"""``simreel inspect`` and the polars snippets of ``docs/polars-snippets.md``."""
+"""``simreel inspect`` and the polars snippets of the README."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from stages.record import RecordConfig, record
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "data" / "fixtures" / "factory-v1.parquet"
-SNIPPETS = ROOT / "docs" / "polars-snippets.md"
+SNIPPETS = ROOT / "README.md"
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -103,7 +103,9 @@ def test_help_has_an_example() -> None:
 
 
 def _run_snippets(table: Path) -> dict[str, Any]:
-    blocks = re.findall(r"```python\n(.*?)```", SNIPPETS.read_text(encoding="utf-8"), re.DOTALL)
+    readme = SNIPPETS.read_text(encoding="utf-8")
+    section = readme.split("### Asking the table questions with polars", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 4, "a loading block and three questions"
     assert '"data/events/factory.parquet"' in blocks[0]
     namespace: dict[str, Any] = {}
