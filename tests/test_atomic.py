@@ -27,9 +27,14 @@ def test_success_renames_into_place_with_umask_permissions(tmp_path: Path) -> No
 def test_failure_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")
-    with pytest.raises(KeyboardInterrupt), atomic_output(target) as temporary:
-        temporary.write_bytes(b"half")
-        raise KeyboardInterrupt
+
+    def interrupted_write() -> None:
+        with atomic_output(target) as temporary:
+            temporary.write_bytes(b"half")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_write()
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
 
@@ -37,6 +42,8 @@ def test_failure_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
 def test_unwritable_directory_is_a_user_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(SimreelError, match=r"cannot write .*out.bin.*choose a writable output path"):
-        with atomic_output(blocker / "out.bin"):
-            pass
+    with (
+        pytest.raises(SimreelError, match=r"cannot write .*out.bin.*choose a writable output path"),
+        atomic_output(blocker / "out.bin"),
+    ):
+        pass

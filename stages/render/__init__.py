@@ -1,0 +1,9 @@
+"""The render stage: paint an event table into an MP4 movie, a PNG still or a Gantt chart.
+
+Nothing in this package may import simulation code (SimPy, Gymnasium, RL libraries,
+any domain's simulation module): it reads only the event table. ``.importlinter``
+enforces that, and ``tests/test_render_boundary.py`` checks it at run time.
+
+This file stays empty of imports so that a painter importing
+``stages.render.paintkit`` loads nothing else of the stage.
+"""

@@ -1,0 +1,142 @@
+"""Render-stage figures for ``make bench`` (figures, never pass/fail).
+
+Prints, for the default factory movie (1280 x 720, 30 fps, 5x speed, preset medium):
+- frames/s rendering the whole movie (paint + pipe + encode), best of 2;
+- frames/s encoding the same frames alone (pre-painted into a raw file that is
+  ffmpeg's stdin, so no Python runs while it encodes), and the ratio of the two;
+- the world look-up time per frame for the episode tiled to 1x, 10x and 100x its rows;
+- the import time of the render stage (a fresh interpreter);
+- peak memory of this process and of the ffmpeg children.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.events import read_events
+from stages.render.movie import (
+    DEFAULT_CRF,
+    FramePlan,
+    ffmpeg_command,
+    frame_pixels,
+    frame_surface,
+    raw_pixel_format,
+    write_movie,
+)
+from stages.render.painters import choose_painter
+from stages.render.world import World, load_scene
+
+_ROUNDS = 2
+_TABLES = (Path("data/events/factory.parquet"), Path("data/fixtures/factory-v1.parquet"))
+
+
+def _tiled(table: pa.Table, copies: int, duration: float) -> pa.Table:
+    """`table`'s rows repeated `copies` times, each copy shifted `duration` later."""
+    parts = []
+    for k in range(copies):
+        shift = k * duration
+        part = table.set_column(
+            table.schema.get_field_index("start"), "start", pc.add(table.column("start"), shift)
+        )
+        part = part.set_column(
+            part.schema.get_field_index("end"), "end", pc.add(part.column("end"), shift)
+        )
+        parts.append(part)
+    return pa.concat_tables(parts)
+
+
+def _lookup_microseconds(world: World, span: float, samples: int = 3000) -> float:
+    times = np.random.default_rng(0).uniform(0.0, span, samples).tolist()
+    started = time.perf_counter()
+    for t in times:
+        world.at(t)
+    return (time.perf_counter() - started) / samples * 1e6
+
+
+def _import_seconds() -> float:
+    code = (
+        "import time; t = time.perf_counter(); import stages.render.cli, stages.render.movie; "
+        "print(time.perf_counter() - t)"
+    )
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def run() -> None:
+    """Print the render figures (see the module docstring)."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    table_path = next((path for path in _TABLES if path.is_file()), None)
+    if table_path is None:
+        print("no factory table: run `make record` (or add data/fixtures/factory-v1.parquet)")
+        return
+    table = read_events(table_path)
+    scene, world = load_scene(table, 0)
+    painter = choose_painter(scene).painter
+    plan = FramePlan(start=scene.start_time, end=scene.end_time, fps=30, speed=5.0)
+    print(f"table {table_path}: {len(scene.table)} rows; movie {plan.total} frames")
+
+    with tempfile.TemporaryDirectory() as folder:
+        movie = Path(folder) / "bench.mp4"
+        # The same frames, pre-painted to disk, to be encoded with nothing else running.
+        raw = Path(folder) / "frames.raw"
+        surface = frame_surface(painter.size)
+        started = time.perf_counter()
+        with raw.open("wb") as sink:
+            for at, copies in plan.schedule():
+                painter.draw(surface, world.at(at))
+                with frame_pixels(surface) as pixels:
+                    for _ in range(copies):
+                        sink.write(pixels)
+        paint_fps = plan.total / (time.perf_counter() - started)
+        command = ffmpeg_command(
+            Path(folder) / "encode-only.mp4",
+            surface.get_size(),
+            plan.fps,
+            raw_pixel_format(surface),
+            "medium",
+            DEFAULT_CRF,
+        )
+        # Alternate the two runs and keep each one's best: other load on a shared
+        # machine then hits both alike instead of skewing the ratio.
+        render_fps = encode_fps = 0.0
+        for _ in range(_ROUNDS):
+            started = time.perf_counter()
+            write_movie(painter, world, plan, movie, preset="medium")
+            render_fps = max(render_fps, plan.total / (time.perf_counter() - started))
+            with raw.open("rb") as source:
+                started = time.perf_counter()
+                subprocess.run(command, stdin=source, check=True)
+                encode_fps = max(encode_fps, plan.total / (time.perf_counter() - started))
+        raw.unlink()
+
+    print(f"render (paint + pipe + encode): {render_fps:7.1f} frames/s")
+    print(f"encode only (same frames):      {encode_fps:7.1f} frames/s")
+    print(f"ratio render / encode-only:     {render_fps / encode_fps:7.1%}  (target >= 85%)")
+    print(f"paint + write to disk only:     {paint_fps:7.1f} frames/s")
+
+    duration = scene.end_time - scene.start_time
+    for copies in (1, 10, 100):
+        tiled = World(_tiled(scene.table, copies, duration), scene.vocabulary)
+        micro = _lookup_microseconds(tiled, duration * copies)
+        print(f"look-up per frame, {copies:>3}x rows ({len(tiled.table):>6}): {micro:6.1f} µs")
+    print(f"import of the render stage:     {_import_seconds() * 1000:7.0f} ms")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: this process {own:.0f} MB, largest child (ffmpeg) {children:.0f} MB")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,287 @@
+"""Drawing helpers for painters: colours, cached text, bars, antialiased sprites.
+
+Speed rules every helper follows, because a painter draws thousands of frames:
+full-size layers are opaque surfaces in the frame's own pixel format (a per-pixel
+alpha blit over a 1280 x 720 frame costs over a millisecond, a plain copy a tenth of
+that); sprites and text are rendered once and cached; nothing allocates a
+full-frame surface per frame.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Final
+
+import pygame
+
+from stages.render.paintkit.geometry import Point
+
+Colour = tuple[int, int, int]
+
+INK: Final[Colour] = (38, 45, 56)
+"""Dark text and outlines."""
+MUTED: Final[Colour] = (116, 125, 140)
+"""Secondary text, captions."""
+PAPER: Final[Colour] = (244, 245, 248)
+"""The page behind everything."""
+PANEL: Final[Colour] = (255, 255, 255)
+TRACK: Final[Colour] = (225, 229, 236)
+"""Empty part of a bar."""
+RULE: Final[Colour] = (208, 213, 222)
+"""Thin lines: borders, axes."""
+
+CATEGORICAL: Final[tuple[Colour, ...]] = (
+    (46, 160, 67),
+    (31, 111, 235),
+    (232, 145, 23),
+    (207, 34, 46),
+    (137, 87, 229),
+    (9, 161, 170),
+    (191, 57, 137),
+    (154, 103, 0),
+    (87, 96, 106),
+    (100, 181, 246),
+    (255, 112, 67),
+    (124, 179, 66),
+)
+"""Distinct flat colours for states of unknown domains, in order of first use."""
+
+
+def mix(a: Colour, b: Colour, amount: float) -> Colour:
+    """`a` moved `amount` (0..1) of the way towards `b`: a tint or a shade without alpha."""
+    return (
+        round(a[0] + (b[0] - a[0]) * amount),
+        round(a[1] + (b[1] - a[1]) * amount),
+        round(a[2] + (b[2] - a[2]) * amount),
+    )
+
+
+def frame_surface(size: tuple[int, int]) -> pygame.Surface:
+    """An opaque 32-bit surface in the frame format (what the movie pipes to the encoder)."""
+    return pygame.Surface(size, 0, 32)
+
+
+def opaque(surface: pygame.Surface) -> pygame.Surface:
+    """`surface` flattened into the frame format, so blitting it is a plain memory copy.
+
+    ``Surface.convert`` needs a display, which a headless renderer has not got; a
+    plain 32-bit surface is the same pixel format the frame uses.
+    """
+    flat = frame_surface(surface.get_size())
+    flat.blit(surface, (0, 0))
+    return flat
+
+
+class Text:
+    """Renders text with pygame's default font, caching every (text, size, colour) it has drawn.
+
+    Labels repeat from frame to frame, so after the first frame a label costs one
+    small blit. The cache is bounded so ever-changing strings (a clock) cannot grow it
+    without limit.
+    """
+
+    _LIMIT: Final = 4096
+
+    def __init__(self, scale: float = 1.0) -> None:
+        if not pygame.font.get_init():
+            pygame.font.init()
+        self._scale = scale
+        self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
+        self._cache: dict[tuple[str, int, Colour, bool], pygame.Surface] = {}
+
+    def font(self, size: float, *, bold: bool = False) -> pygame.font.Font:
+        """The default font at design size `size` (scaled), cached."""
+        pixels = max(6, round(size * self._scale))
+        key = (pixels, bold)
+        font = self._fonts.get(key)
+        if font is None:
+            font = pygame.font.Font(None, pixels)
+            font.set_bold(bold)
+            self._fonts[key] = font
+        return font
+
+    def render(
+        self, text: str, size: float, colour: Colour = INK, *, bold: bool = False
+    ) -> pygame.Surface:
+        """`text` as an antialiased sprite with per-pixel alpha (cached)."""
+        key = (text, round(size * self._scale), colour, bold)
+        sprite = self._cache.get(key)
+        if sprite is None:
+            if len(self._cache) >= self._LIMIT:
+                self._cache.clear()
+            sprite = self.font(size, bold=bold).render(text, True, colour)
+            self._cache[key] = sprite
+        return sprite
+
+    def draw(
+        self,
+        surface: pygame.Surface,
+        text: str,
+        position: Point,
+        size: float,
+        colour: Colour = INK,
+        *,
+        anchor: str = "center",
+        bold: bool = False,
+    ) -> pygame.Rect:
+        """Blit `text` with its `anchor` (a pygame.Rect attribute: center, midleft, topright...)
+        at `position`; returns the rectangle drawn."""
+        sprite = self.render(text, size, colour, bold=bold)
+        rect = sprite.get_rect(**{anchor: (round(position[0]), round(position[1]))})
+        surface.blit(sprite, rect)
+        return rect
+
+
+def blit_centred(surface: pygame.Surface, sprite: pygame.Surface, centre: Point) -> pygame.Rect:
+    """Blit `sprite` with its centre at `centre` (rounded to the nearest pixel)."""
+    rect = sprite.get_rect(center=(round(centre[0]), round(centre[1])))
+    surface.blit(sprite, rect)
+    return rect
+
+
+def draw_bar(
+    surface: pygame.Surface,
+    rect: pygame.Rect,
+    fraction: float,
+    fill: Colour,
+    track: Colour = TRACK,
+    *,
+    radius: int = -1,
+    reverse: bool = False,
+) -> None:
+    """A continuous horizontal bar filled to `fraction` (clipped to [0, 1]) from the left,
+    or from the right if `reverse`. `radius` rounds the corners (-1: half the height)."""
+    radius = rect.height // 2 if radius < 0 else radius
+    pygame.draw.rect(surface, track, rect, border_radius=radius)
+    width = round(rect.width * min(max(fraction, 0.0), 1.0))
+    if width > 0:
+        left = rect.right - width if reverse else rect.left
+        pygame.draw.rect(
+            surface, fill, pygame.Rect(left, rect.top, width, rect.height), border_radius=radius
+        )
+
+
+def draw_segmented_bar(
+    surface: pygame.Surface,
+    rect: pygame.Rect,
+    filled: int,
+    total: int,
+    fill: Colour,
+    empty: Colour = TRACK,
+    *,
+    gap: int = 3,
+    radius: int = 3,
+    vertical: bool = False,
+) -> list[pygame.Rect]:
+    """`total` equal cells in `rect`, the first `filled` in `fill` (left to right, or bottom
+    to top if `vertical`); returns the cells' rectangles, first cell first."""
+    if total < 1:
+        raise ValueError(f"a segmented bar needs at least 1 cell, got {total}")
+    span = rect.height if vertical else rect.width
+    cell = (span - gap * (total - 1)) / total
+    cells = []
+    for index in range(total):
+        offset = round(index * (cell + gap))
+        extent = round((index + 1) * (cell + gap) - gap) - offset
+        if vertical:
+            cell_rect = pygame.Rect(rect.left, rect.bottom - offset - extent, rect.width, extent)
+        else:
+            cell_rect = pygame.Rect(rect.left + offset, rect.top, extent, rect.height)
+        colour = fill if index < filled else empty
+        pygame.draw.rect(surface, colour, cell_rect, border_radius=radius)
+        cells.append(cell_rect)
+    return cells
+
+
+def supersampled(
+    size: tuple[int, int], paint: Callable[[pygame.Surface, float], None], factor: int = 4
+) -> pygame.Surface:
+    """An antialiased sprite: `paint(surface, factor)` draws at `factor` times the size, which
+    is then smooth-scaled down. For shapes drawn once (icons, markers), never per frame."""
+    big = pygame.Surface((size[0] * factor, size[1] * factor), pygame.SRCALPHA)
+    paint(big, float(factor))
+    return pygame.transform.smoothscale(big, size)
+
+
+def disc(
+    radius: float, colour: Colour, *, ring: Colour | None = None, ring_width: float = 0.0
+) -> pygame.Surface:
+    """An antialiased filled circle of `radius` pixels, optionally with an outer ring."""
+    side = math.ceil(radius * 2) + 2
+
+    def paint(big: pygame.Surface, k: float) -> None:
+        centre = (side * k / 2, side * k / 2)
+        if ring is not None and ring_width > 0:
+            pygame.draw.circle(big, ring, centre, radius * k)
+            pygame.draw.circle(big, colour, centre, (radius - ring_width) * k)
+        else:
+            pygame.draw.circle(big, colour, centre, radius * k)
+
+    return supersampled((side, side), paint)
+
+
+def shadowed_panel(
+    surface: pygame.Surface,
+    rect: pygame.Rect,
+    colour: Colour = PANEL,
+    *,
+    radius: int = 12,
+    shadow: int = 3,
+    border: Colour | None = None,
+) -> None:
+    """A flat card with a soft offset shadow, for static backgrounds (drawn once)."""
+    if shadow > 0:
+        r, g, b, _ = surface.get_at(rect.center)
+        under = (r, g, b)
+        for step in range(shadow, 0, -1):
+            tone = mix(under, INK, 0.05 * (shadow - step + 1) / shadow)
+            pygame.draw.rect(
+                surface, tone, rect.move(0, step).inflate(step, step // 2), border_radius=radius
+            )
+    pygame.draw.rect(surface, colour, rect, border_radius=radius)
+    if border is not None:
+        pygame.draw.rect(surface, border, rect, width=1, border_radius=radius)
+
+
+def dashed_line(
+    surface: pygame.Surface,
+    colour: Colour,
+    points: list[Point],
+    *,
+    width: int = 2,
+    dash: float = 8.0,
+    gap: float = 6.0,
+) -> None:
+    """A dashed polyline (walkways, flow hints) for static backgrounds."""
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length == 0:
+            continue
+        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        position = 0.0
+        while position < length:
+            stop = min(position + dash, length)
+            pygame.draw.line(
+                surface,
+                colour,
+                (x0 + ux * position, y0 + uy * position),
+                (x0 + ux * stop, y0 + uy * stop),
+                width,
+            )
+            position = stop + gap
+
+
+def arrow_head(
+    surface: pygame.Surface, colour: Colour, tip: Point, heading: float, size: float
+) -> None:
+    """A filled triangle pointing along `heading` (degrees, counter-clockwise from +x)."""
+    angle = math.radians(heading)
+    back = (tip[0] - math.cos(angle) * size, tip[1] + math.sin(angle) * size)
+    side = (math.sin(angle) * size * 0.55, math.cos(angle) * size * 0.55)
+    pygame.draw.polygon(
+        surface,
+        colour,
+        [tip, (back[0] + side[0], back[1] + side[1]), (back[0] - side[0], back[1] - side[1])],
+    )
