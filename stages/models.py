@@ -1,0 +1,312 @@
+"""Trained models on disk: the JSON card beside each zip, fit checks, and the model as a Policy.
+
+A model is two files side by side: ``model.zip`` (an SB3 MaskablePPO save) and
+``model.json`` (its card: how it was made, what it fits, its sha256). ``simreel
+record`` plays a model through :func:`load_policy`, which refuses a model whose card
+is missing or broken, whose zip was changed after training, or that was trained on
+another domain, another domain version or another observation/action layout.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, cast, get_args, get_origin, get_type_hints
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from domains.env import MultiActorEnv
+from schemas.errors import ModelError
+from schemas.provenance import sha256_file
+
+DEFAULT_MODEL: Path = (
+    Path(__file__).resolve().parent.parent / "data" / "models" / "factory" / "model.zip"
+)
+"""The committed factory model, found from this file (never from the working directory)."""
+
+CARD_FORMAT = 1
+"""Version of the card's layout; raised when a field changes meaning or goes away."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One periodic deterministic evaluation during training."""
+
+    timestep: int
+    wall_seconds: float
+    finished_items: float
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What ``model.json`` says about the zip beside it: how it was made and what it fits."""
+
+    card_format: int
+    """Layout version of this card (:data:`CARD_FORMAT`)."""
+    domain_id: str
+    """Domain the model was trained on (``simreel.domains`` entry-point name)."""
+    domain_version: int
+    """That domain's rule version; a model of other rules is refused."""
+    complete: bool
+    """False for a checkpoint written on Ctrl-C (resume it with ``simreel train --resume``)."""
+    config: dict[str, Any]
+    """The full training configuration (``stages.train.TrainConfig`` as JSON)."""
+    seed: int
+    """Seed of the training run."""
+    timesteps: int
+    """Environment steps done when the zip was written (all parallel envs together)."""
+    wall_seconds: float
+    """Training wall time, resumed runs included."""
+    best_finished_items: float
+    """Best deterministic-evaluation result; the zip holds that model (a checkpoint: the latest)."""
+    best_timestep: int
+    """Timestep at which the best result was first reached."""
+    best_wall_seconds: float
+    """Wall second at which the best result was first reached."""
+    evaluations: tuple[Evaluation, ...]
+    """Every periodic evaluation, in order."""
+    observation_shape: tuple[int, ...]
+    """Shape of the env's observation the model reads."""
+    action_count: int
+    """Size of the env's Discrete action space."""
+    library_versions: dict[str, str]
+    """Versions of the numeric libraries (results depend on them)."""
+    system: dict[str, str]
+    """Platform of the training machine."""
+    git_commit: str | None
+    """Commit of the source tree that trained the model (None outside git)."""
+    model_sha256: str
+    """Digest of the zip beside the card; a different zip is refused."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The card as JSON-ready data (tuples become lists)."""
+        return asdict(self)
+
+    def summary(self) -> dict[str, Any]:
+        """The few fields a recorded table's provenance needs."""
+        return {
+            "domain_id": self.domain_id,
+            "domain_version": self.domain_version,
+            "seed": self.seed,
+            "timesteps": self.timesteps,
+            "best_finished_items": self.best_finished_items,
+            "git_commit": self.git_commit,
+        }
+
+
+def card_path(model_path: Path) -> Path:
+    """The card that belongs to `model_path` (``model.zip`` -> ``model.json``)."""
+    return Path(model_path).with_suffix(".json")
+
+
+_FIX = "retrain with `simreel train` (its card is written beside the model)"
+
+
+def load_model_card(model_path: Path) -> ModelCard:
+    """Read and check the card beside `model_path`; ModelError names the file, field and fix."""
+    path = card_path(model_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError(
+            f"{path}: model card not found (expected beside {Path(model_path).name}); {_FIX}"
+        ) from None
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read the model card ({error.strerror}); {_FIX}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ModelError(
+            f"{path}: the model card is not JSON ({error.msg} at line {error.lineno}); {_FIX}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ModelError(
+            f"{path}: the model card must be a JSON object, found {type(data).__name__}; {_FIX}"
+        )
+    values: dict[str, Any] = {}
+    hints = get_type_hints(ModelCard)
+    for field in fields(ModelCard):
+        if field.name not in data:
+            raise ModelError(f"{path}: field {field.name!r} is missing; {_FIX}")
+        values[field.name] = _checked(path, field.name, data[field.name], hints[field.name])
+    if values["card_format"] != CARD_FORMAT:
+        raise ModelError(
+            f"{path}: field 'card_format' is {values['card_format']}, this simreel reads "
+            f"format {CARD_FORMAT}; {_FIX}"
+        )
+    return ModelCard(**values)
+
+
+def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
+    """`value` converted to the field's type (lists to tuples), or ModelError."""
+
+    def wrong(expected: str) -> ModelError:
+        return ModelError(
+            f"{path}: field {name!r} must be {expected}, found {value!r}"
+            f" ({type(value).__name__}); {_FIX}"
+        )
+
+    if hint is Evaluation or hint == tuple[Evaluation, ...]:
+        if not isinstance(value, list):
+            raise wrong("a list of evaluations")
+        evaluations = []
+        for entry in value:
+            if not isinstance(entry, dict) or set(entry) != {f.name for f in fields(Evaluation)}:
+                raise wrong("a list of {timestep, wall_seconds, finished_items} objects")
+            evaluations.append(
+                Evaluation(
+                    timestep=_checked(path, f"{name}.timestep", entry["timestep"], int),
+                    wall_seconds=_checked(
+                        path, f"{name}.wall_seconds", entry["wall_seconds"], float
+                    ),
+                    finished_items=_checked(
+                        path, f"{name}.finished_items", entry["finished_items"], float
+                    ),
+                )
+            )
+        return tuple(evaluations)
+    if hint == tuple[int, ...]:
+        if not isinstance(value, list) or not all(_is_int(v) for v in value):
+            raise wrong("a list of integers")
+        return tuple(value)
+    if hint == str | None:
+        if value is not None and not isinstance(value, str):
+            raise wrong("a string or null")
+        return value
+    if get_origin(hint) is dict:
+        value_type = get_args(hint)[1]
+        if not isinstance(value, dict) or (
+            value_type is str and not all(isinstance(v, str) for v in value.values())
+        ):
+            raise wrong("an object" + (" of strings" if value_type is str else ""))
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise wrong("true or false")
+        return value
+    if hint is int:
+        if not _is_int(value):
+            raise wrong("an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise wrong("a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise wrong("a string")
+        return value
+    raise TypeError(f"ModelCard field {name!r} has a type the card reader does not know: {hint}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_model_fits(card: ModelCard, env: MultiActorEnv) -> None:
+    """Raise ModelError unless the card's domain, version and spaces are the env's."""
+    domain = env.domain
+    problems = []
+    if card.domain_id != domain.domain_id:
+        problems.append(f"domain {card.domain_id!r}, the env's is {domain.domain_id!r}")
+    elif card.domain_version != domain.domain_version:
+        problems.append(
+            f"{card.domain_id} version {card.domain_version}, the env's is {domain.domain_version}"
+        )
+    env_shape = tuple(int(n) for n in env.observation_space.shape or ())
+    if card.observation_shape != env_shape:
+        problems.append(f"observation shape {card.observation_shape}, the env's is {env_shape}")
+    env_actions = action_count(env)
+    if card.action_count != env_actions:
+        problems.append(f"{card.action_count} actions, the env has {env_actions}")
+    if problems:
+        raise ModelError(
+            f"the model was trained for {'; '.join(problems)}; retrain it for this domain "
+            f"with `simreel train --domain {domain.domain_id}` or pick a model made for it"
+        )
+
+
+def action_count(env: MultiActorEnv) -> int:
+    """Size of the env's Discrete action space."""
+    return int(cast(spaces.Discrete, env.action_space).n)
+
+
+class ModelPolicy:
+    """A trained MaskablePPO model as a :class:`~domains.policies.Policy` (deterministic).
+
+    Args:
+        model: The loaded ``sb3_contrib.MaskablePPO``.
+        path: The zip it came from.
+        card: Its checked card.
+    """
+
+    def __init__(self, model: Any, path: Path, card: ModelCard) -> None:
+        self._model = model
+        self._path = Path(path)
+        self._card = card
+
+    @property
+    def card(self) -> ModelCard:
+        return self._card
+
+    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
+        """The most probable legal action (masked argmax): the same observation, the same act."""
+        action, _ = self._model.predict(observation, action_masks=mask, deterministic=True)
+        return int(action)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "model",
+            "path": str(self._path),
+            "sha256": self._card.model_sha256,
+            "card": self._card.summary(),
+        }
+
+
+def load_policy(model_path: Path, env: MultiActorEnv) -> ModelPolicy:
+    """The model at `model_path` ready to play `env`, after checking its card, digest and fit."""
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelError(
+            f"{path}: model file not found; train one with `simreel train` "
+            "or pass an existing --model path"
+        )
+    card = load_model_card(path)
+    check_model_fits(card, env)
+    digest = sha256_file(path)
+    if digest != card.model_sha256:
+        raise ModelError(
+            f"{path}: sha256 is {digest}, its card {card_path(path).name} says "
+            f"{card.model_sha256}; the zip was changed after training: restore the zip that "
+            "belongs to the card, or retrain with `simreel train`"
+        )
+    model = _load_zip(path)
+    shape = tuple(model.observation_space.shape or ())
+    if shape != card.observation_shape:
+        raise ModelError(
+            f"{path}: the network reads observations of shape {shape}, its card says "
+            f"{card.observation_shape}; retrain with `simreel train`"
+        )
+    return ModelPolicy(model, path, card)
+
+
+def _load_zip(path: Path) -> Any:
+    # Imported here: torch takes seconds to load, and card checks do not need it.
+    from sb3_contrib import MaskablePPO
+
+    # The training schedules are closures that may not unpickle elsewhere; playing needs none.
+    def constant(_progress: float) -> float:
+        return 0.0
+
+    custom_objects = {"learning_rate": 0.0, "lr_schedule": constant, "clip_range": constant}
+    try:
+        return MaskablePPO.load(path, device="cpu", custom_objects=custom_objects)
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, OSError) as error:
+        raise ModelError(
+            f"{path}: not a loadable MaskablePPO zip ({type(error).__name__}: {error}); "
+            "retrain with `simreel train`"
+        ) from None

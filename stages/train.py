@@ -1,0 +1,589 @@
+"""The train stage: MaskablePPO over a domain's multi-actor env, keeping the best model.
+
+``train(config)`` is the library entry point; ``train_command`` is the thin click layer
+(``simreel train``). A run writes two files into the output directory:
+
+* ``model.zip``: the model whose deterministic evaluation finished the most items
+  (ties go to the earliest), as an SB3 MaskablePPO save;
+* ``model.json``: its card (:class:`stages.models.ModelCard`): config, seed, timesteps,
+  wall time, evaluation history, spaces, library versions, git commit, sha256.
+
+Ctrl-C writes ``checkpoint.zip``/``checkpoint.json`` (the latest weights, resumable
+with ``--resume``) plus ``checkpoint-best.zip`` (the best weights so far) and leaves
+``model.zip`` as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+
+from domains.domain import Domain
+from domains.env import MultiActorEnv
+from domains.registry import load_domain
+from schemas.atomic import atomic_output
+from schemas.errors import ConfigError, ModelError
+from schemas.provenance import git_commit, library_versions, sha256_file, system_info
+from stages.models import (
+    CARD_FORMAT,
+    DEFAULT_MODEL,
+    Evaluation,
+    ModelCard,
+    action_count,
+    card_path,
+    load_model_card,
+)
+
+VecEnvKind = Literal["dummy", "subproc"]
+_MODELS_ROOT = DEFAULT_MODEL.parent.parent
+CHECKPOINT = "checkpoint.zip"
+CHECKPOINT_BEST = "checkpoint-best.zip"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on; the card stores it in full."""
+
+    domain: str = "factory"
+    """Domain id, looked up with ``domains.registry.load_domain``."""
+    timesteps: int = 250_000
+    """Environment steps to train for (all parallel envs together); also sets the entropy decay."""
+    seed: int = 0
+    """Seeds torch, the action sampling and env i (with seed + i)."""
+    n_envs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Envs stepped in parallel (default: the machine's core count)."""
+    vec_env: VecEnvKind = "dummy"
+    """'dummy' steps the envs in this process (faster here: an env step is far cheaper than IPC)."""
+    learning_rate: float = 3e-4
+    """Adam step size (1e-3 reaches 27 items sooner but then stays there)."""
+    n_steps: int = 256
+    """Steps per env per rollout: about 3 factory episodes (~90 decisions each) per update."""
+    batch_size: int = 256
+    """Minibatch size of the PPO update."""
+    n_epochs: int = 10
+    """Passes over each rollout in the PPO update."""
+    gamma: float = 1.0
+    """Discount; 1 because every finished item counts the same, early or late."""
+    gae_lambda: float = 0.95
+    """GAE bias/variance trade-off."""
+    ent_coef: float = 0.1
+    """Entropy bonus at the start (0.05 often settles on a 27-item schedule for good)."""
+    ent_coef_final: float = 0.0
+    """Entropy bonus at the end; it falls linearly so the policy settles on one schedule."""
+    net_arch: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of the policy and value networks."""
+    eval_freq: int = 512
+    """Timesteps between deterministic evaluations, checked once per rollout (512: after every
+    update, which catches policies that finish more items for only one or two updates)."""
+    eval_episodes: int = 1
+    """Episodes per evaluation (1 suffices for a deterministic domain such as the factory)."""
+    target_items: float | None = None
+    """Stop once an evaluation finishes this many items (None: use the whole budget)."""
+    out_dir: Path | None = None
+    """Output directory (None: data/models/<domain>/ in the source tree)."""
+    tensorboard: Path | None = None
+    """TensorBoard log directory (None: no logs)."""
+    resume: Path | None = None
+    """A checkpoint.zip to continue from (its card gives timesteps done and history)."""
+    progress: bool = True
+    """Show a progress bar with the best result so far."""
+
+    def output_dir(self) -> Path:
+        """Where model.zip and model.json go."""
+        return self.out_dir if self.out_dir is not None else _MODELS_ROOT / self.domain
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad field, its value and the fix."""
+        positive_ints = ("timesteps", "n_envs", "n_steps", "batch_size", "n_epochs")
+        for name in (*positive_ints, "eval_freq", "eval_episodes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{_flag(name)} ({value!r}) must be a positive integer")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"--seed ({self.seed!r}) must be an integer >= 0")
+        if self.vec_env not in ("dummy", "subproc"):
+            raise ConfigError(f"--vec-env ({self.vec_env!r}) must be 'dummy' or 'subproc'")
+        if not 0.0 < self.learning_rate <= 1.0:
+            raise ConfigError(f"--learning-rate ({self.learning_rate}) must be in (0, 1]")
+        for name in ("gamma", "gae_lambda"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{_flag(name)} ({value}) must be in [0, 1]")
+        for name in ("ent_coef", "ent_coef_final"):
+            if not getattr(self, name) >= 0.0:
+                raise ConfigError(f"{_flag(name)} ({getattr(self, name)}) must be >= 0")
+        if not self.net_arch or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.net_arch
+        ):
+            raise ConfigError(
+                f"--net-arch ({','.join(map(str, self.net_arch)) or 'empty'}) must be "
+                "comma-separated positive layer sizes, e.g. 64,64"
+            )
+        rollout = self.n_steps * self.n_envs
+        if rollout < 2:
+            raise ConfigError(
+                f"--n-steps x --n-envs ({rollout}) must be at least 2 (PPO normalises advantages)"
+            )
+        if self.batch_size > rollout:
+            raise ConfigError(
+                f"--batch-size ({self.batch_size}) must be at most --n-steps x --n-envs "
+                f"({rollout}); lower it or raise --n-steps"
+            )
+        if self.target_items is not None and not self.target_items > 0:
+            raise ConfigError(f"--target-items ({self.target_items}) must be > 0 or left unset")
+        if self.resume is not None and not Path(self.resume).is_file():
+            raise ConfigError(
+                f"--resume ({self.resume}) is not a file; pass the checkpoint.zip an "
+                "interrupted run wrote"
+            )
+        if self.tensorboard is not None:
+            try:
+                import torch.utils.tensorboard  # noqa: F401
+            except ImportError:
+                raise ConfigError(
+                    f"--tensorboard ({self.tensorboard}) needs the tensorboard package; "
+                    "install simreel's dev extras or leave --tensorboard unset"
+                ) from None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["net_arch"] = list(self.net_arch)
+        for name in ("out_dir", "tensorboard", "resume"):
+            data[name] = None if data[name] is None else str(data[name])
+        return data
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run wrote."""
+
+    model_path: Path
+    card_path: Path
+    card: ModelCard
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the resumable checkpoint was written."""
+
+    def __init__(self, checkpoint: Path, timesteps: int) -> None:
+        super().__init__(
+            f"interrupted at {timesteps} timesteps; checkpoint written to {checkpoint}; "
+            f"continue with: simreel train --resume {checkpoint}"
+        )
+        self.checkpoint = checkpoint
+        self.timesteps = timesteps
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Train MaskablePPO on `config.domain`; return the best model's paths and card."""
+    config.validate()
+    domain_class = load_domain(config.domain)
+    out_dir = config.output_dir()
+    _check_writable(out_dir)
+    # Imported here so that `simreel --help` and config errors stay instant.
+    import torch
+
+    threads, validate = torch.get_num_threads(), torch.distributions.Distribution._validate_args
+    # One thread per process: the networks are tiny, and extra threads only fight the
+    # env steps (and other processes) for the cores. Argument validation of torch
+    # distributions costs ~15% of a rollout step and checks nothing the mask leaves open.
+    torch.set_num_threads(1)
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        return _train(config, domain_class, out_dir)
+    finally:
+        torch.set_num_threads(threads)
+        torch.distributions.Distribution.set_default_validate_args(validate)
+
+
+def _train(config: TrainConfig, domain_class: type[Domain], out_dir: Path) -> TrainResult:
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    state = _RunState()
+    if config.resume is not None:
+        state = _RunState.from_checkpoint(Path(config.resume), config)
+    vec_class = SubprocVecEnv if config.vec_env == "subproc" else DummyVecEnv
+    venv = vec_class([_EnvFactory(domain_class) for _ in range(config.n_envs)])
+    venv.seed(config.seed)
+    eval_env = MultiActorEnv(domain_class)
+    try:
+        if config.resume is not None:
+            model = MaskablePPO.load(
+                Path(config.resume), env=venv, device="cpu", seed=config.seed, **_ppo_args(config)
+            )
+        else:
+            model = MaskablePPO(
+                "MlpPolicy",
+                venv,
+                seed=config.seed,
+                device="cpu",
+                verbose=0,
+                policy_kwargs={"net_arch": list(config.net_arch)},
+                **_ppo_args(config),
+            )
+        callback = _Callback(config, eval_env, state)
+        remaining = config.timesteps - int(model.num_timesteps)  # > 0: checked on resume
+        try:
+            model.learn(
+                remaining,
+                callback=callback,
+                reset_num_timesteps=config.resume is None,
+                tb_log_name=config.domain,
+            )
+            callback.evaluate_now()  # the last update's policy gets its evaluation too
+        except KeyboardInterrupt:
+            checkpoint = _write_checkpoint(model, config, domain_class, eval_env, state)
+            raise TrainingInterrupted(checkpoint, int(model.num_timesteps)) from None
+        finally:
+            callback.close()
+    finally:
+        _close(venv)
+    if state.best_zip is None:  # no evaluation ran (impossible with timesteps >= 1)
+        raise RuntimeError("training finished without any evaluation")
+    model_path = out_dir / "model.zip"
+    with atomic_output(model_path) as temporary:
+        temporary.write_bytes(state.best_zip)
+    card = _card(config, domain_class, eval_env, state, int(model.num_timesteps), model_path, True)
+    written_card = _write_card(card, model_path)
+    return TrainResult(model_path=model_path, card_path=written_card, card=card)
+
+
+def _ppo_args(config: TrainConfig) -> dict[str, Any]:
+    return {
+        "learning_rate": config.learning_rate,
+        "n_steps": config.n_steps,
+        "batch_size": config.batch_size,
+        "n_epochs": config.n_epochs,
+        "gamma": config.gamma,
+        "gae_lambda": config.gae_lambda,
+        "ent_coef": config.ent_coef,
+        "tensorboard_log": None if config.tensorboard is None else str(config.tensorboard),
+    }
+
+
+class _EnvFactory:
+    """Builds one env; a picklable class (not a lambda) so SubprocVecEnv can send it."""
+
+    def __init__(self, domain_class: type[Domain]) -> None:
+        self._domain_class = domain_class
+
+    def __call__(self) -> MultiActorEnv:
+        return MultiActorEnv(self._domain_class)
+
+
+def _close(venv: Any) -> None:
+    # Subprocess envs may already be gone after Ctrl-C.
+    with contextlib.suppress(OSError, EOFError, BrokenPipeError):
+        venv.close()
+
+
+def _check_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as error:
+        raise ConfigError(
+            f"--out-dir ({out_dir}) is not a writable directory ({error.strerror or error}); "
+            "choose a writable directory with --out-dir"
+        ) from None
+
+
+@dataclass
+class _RunState:
+    """Best-model tracking and history, carried across a resume."""
+
+    evaluations: list[Evaluation] = field(default_factory=list)
+    best_items: float = float("-inf")
+    best_timestep: int = 0
+    best_wall: float = 0.0
+    best_zip: bytes | None = None
+    wall_before: float = 0.0
+    """Wall seconds of earlier (interrupted) sessions of this run."""
+    started: float = field(default_factory=time.perf_counter)
+
+    def wall(self) -> float:
+        return self.wall_before + time.perf_counter() - self.started
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Path, config: TrainConfig) -> _RunState:
+        card = load_model_card(checkpoint)
+        if card.domain_id != config.domain:
+            raise ConfigError(
+                f"--resume ({checkpoint}) was trained on domain {card.domain_id!r}, not "
+                f"{config.domain!r}; pass --domain {card.domain_id} or another checkpoint"
+            )
+        if sha256_file(checkpoint) != card.model_sha256:
+            raise ModelError(
+                f"{checkpoint}: its sha256 differs from its card's; the checkpoint was "
+                "changed after it was written: resume from an untouched checkpoint"
+            )
+        if card.timesteps >= config.timesteps:
+            raise ConfigError(
+                f"--timesteps ({config.timesteps}) must exceed the {card.timesteps} timesteps "
+                f"{checkpoint} has done; raise --timesteps to train on"
+            )
+        best_path = checkpoint.with_name(CHECKPOINT_BEST)
+        return cls(
+            evaluations=list(card.evaluations),
+            best_items=card.best_finished_items if card.evaluations else float("-inf"),
+            best_timestep=card.best_timestep,
+            best_wall=card.best_wall_seconds,
+            best_zip=best_path.read_bytes() if best_path.is_file() else None,
+            wall_before=card.wall_seconds,
+        )
+
+
+class _Callback:
+    """Factory for the SB3 callback (SB3 is imported lazily, so the class is built on demand)."""
+
+    def __new__(cls, config: TrainConfig, eval_env: MultiActorEnv, state: _RunState) -> Any:
+        from stable_baselines3.common.callbacks import BaseCallback
+        from tqdm import tqdm
+
+        class EvalCallback(BaseCallback):
+            """Entropy schedule, periodic deterministic evaluation, best model, progress bar."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self._last_eval: int | None = None
+                self._stop = False
+                self._bar: Any = None
+
+            def _on_training_start(self) -> None:
+                self._bar = tqdm(
+                    total=config.timesteps,
+                    initial=int(self.model.num_timesteps),
+                    unit="step",
+                    disable=not config.progress,
+                    dynamic_ncols=True,
+                    file=sys.stderr,
+                )
+                self._show()
+
+            def _on_rollout_start(self) -> None:
+                # The policy changes only in the update between rollouts: evaluating
+                # here sees every new policy exactly once.
+                done = int(self.model.num_timesteps)
+                if self._last_eval is None or done - self._last_eval >= config.eval_freq:
+                    self.evaluate_now()
+
+            def _on_step(self) -> bool:
+                progress = min(self.model.num_timesteps / config.timesteps, 1.0)
+                ent_coef = config.ent_coef + progress * (config.ent_coef_final - config.ent_coef)
+                self.model.ent_coef = ent_coef  # type: ignore[attr-defined]
+                if self._bar is not None:
+                    self._bar.update(int(self.model.num_timesteps) - self._bar.n)
+                return not self._stop
+
+            def evaluate_now(self) -> None:
+                done = int(self.model.num_timesteps)
+                if self._last_eval == done:
+                    return
+                self._last_eval = done
+                items = _evaluate(self.model, eval_env, config)
+                state.evaluations.append(Evaluation(done, round(state.wall(), 3), items))
+                if items > state.best_items:
+                    state.best_items, state.best_timestep = items, done
+                    state.best_wall = round(state.wall(), 3)
+                    buffer = io.BytesIO()
+                    self.model.save(buffer)
+                    state.best_zip = buffer.getvalue()
+                if config.target_items is not None and items >= config.target_items:
+                    self._stop = True
+                self._show()
+
+            def _show(self) -> None:
+                if self._bar is not None and state.evaluations:
+                    self._bar.set_postfix(
+                        best=_number(state.best_items),
+                        last=_number(state.evaluations[-1].finished_items),
+                        refresh=False,
+                    )
+
+            def close(self) -> None:
+                if self._bar is not None:
+                    self._bar.close()
+                    self._bar = None
+
+        return EvalCallback()
+
+
+def _evaluate(model: Any, env: MultiActorEnv, config: TrainConfig) -> float:
+    """Mean finished items over deterministic episodes (masked argmax actions)."""
+    total = 0.0
+    for episode in range(config.eval_episodes):
+        observation, _ = env.reset(seed=config.seed + episode)
+        done, info = False, dict[str, Any]()
+        while not done:
+            action, _ = model.predict(
+                observation, action_masks=env.action_masks(), deterministic=True
+            )
+            observation, _, terminated, truncated, info = env.step(int(action))
+            done = terminated or truncated
+        total += float(info.get("kpis", {}).get("finished_items", 0.0))
+    return total / config.eval_episodes
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def _card(
+    config: TrainConfig,
+    domain_class: type[Domain],
+    env: MultiActorEnv,
+    state: _RunState,
+    timesteps: int,
+    model_path: Path,
+    complete: bool,
+) -> ModelCard:
+    return ModelCard(
+        card_format=CARD_FORMAT,
+        domain_id=domain_class.domain_id,
+        domain_version=domain_class.domain_version,
+        complete=complete,
+        config=config.to_json(),
+        seed=config.seed,
+        timesteps=timesteps,
+        wall_seconds=round(state.wall(), 3),
+        best_finished_items=state.best_items if state.evaluations else 0.0,
+        best_timestep=state.best_timestep,
+        best_wall_seconds=state.best_wall,
+        evaluations=tuple(state.evaluations),
+        observation_shape=tuple(int(n) for n in env.observation_space.shape or ()),
+        action_count=action_count(env),
+        library_versions=library_versions(),
+        system=system_info(),
+        git_commit=git_commit(),
+        model_sha256=sha256_file(model_path),
+    )
+
+
+def _write_card(card: ModelCard, model_path: Path) -> Path:
+    path = card_path(model_path)
+    with atomic_output(path) as temporary:
+        temporary.write_text(json.dumps(card.to_json(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_checkpoint(
+    model: Any,
+    config: TrainConfig,
+    domain_class: type[Domain],
+    env: MultiActorEnv,
+    state: _RunState,
+) -> Path:
+    out_dir = config.output_dir()
+    path = out_dir / CHECKPOINT
+    with atomic_output(path) as temporary:
+        model.save(temporary)
+    if state.best_zip is not None:
+        with atomic_output(out_dir / CHECKPOINT_BEST) as temporary:
+            temporary.write_bytes(state.best_zip)
+    card = _card(config, domain_class, env, state, int(model.num_timesteps), path, False)
+    _write_card(card, path)
+    return path
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+def _net_arch(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} must be comma-separated layer sizes, e.g. 64,64"
+        ) from None
+
+
+_DEFAULTS = TrainConfig()
+
+
+def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
+    default = getattr(_DEFAULTS, name)
+    shown = "core count" if name == "n_envs" else default
+    return click.option(
+        _flag(name),
+        name,
+        type=kind,
+        default=None,
+        help=f"{help_text} [default: {shown}]" if shown is not None else help_text,
+        **extra,
+    )
+
+
+@click.command("train")
+@_option("domain", str, "Domain id to train on.")
+@_option("timesteps", int, "Environment steps to train for.")
+@_option("seed", int, "Seed of the run.")
+@_option("n_envs", int, "Envs stepped in parallel.")
+@_option("vec_env", click.Choice(["dummy", "subproc"]), "Vectorised env kind.")
+@_option("learning_rate", float, "Adam step size.")
+@_option("n_steps", int, "Steps per env per rollout.")
+@_option("batch_size", int, "PPO minibatch size.")
+@_option("n_epochs", int, "PPO passes over each rollout.")
+@_option("gamma", float, "Discount factor.")
+@_option("gae_lambda", float, "GAE lambda.")
+@_option("ent_coef", float, "Entropy bonus at the start.")
+@_option("ent_coef_final", float, "Entropy bonus at the end (linear decay).")
+@click.option(
+    "--net-arch",
+    "net_arch",
+    default=None,
+    callback=_net_arch,
+    help="Hidden layer sizes, comma-separated. [default: 64,64]",
+)
+@_option("eval_freq", int, "Timesteps between deterministic evaluations.")
+@_option("eval_episodes", int, "Episodes per evaluation.")
+@_option("target_items", float, "Stop once an evaluation finishes this many items.")
+@_option(
+    "out_dir",
+    click.Path(path_type=Path, file_okay=False),
+    "Output directory. [default: data/models/<domain>/]",
+)
+@_option("tensorboard", click.Path(path_type=Path, file_okay=False), "TensorBoard log directory.")
+@_option("resume", click.Path(path_type=Path, dir_okay=False), "checkpoint.zip to continue.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(quiet: bool, **options: Any) -> None:
+    """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
+
+    Every setting defaults to the configuration that made the committed model, so a
+    bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint.
+
+    \b
+    Example:
+        simreel train --seed 1 --timesteps 300000 --out-dir /tmp/factory-seed1
+        simreel train --resume /tmp/factory-seed1/checkpoint.zip
+    """
+    given = {name: value for name, value in options.items() if value is not None}
+    config = replace(_DEFAULTS, progress=not quiet, **given)
+    try:
+        result = train(config)
+    except TrainingInterrupted as interrupted:
+        click.echo(str(interrupted), err=True)
+        sys.exit(130)
+    card = result.card
+    click.echo(
+        f"best {_number(card.best_finished_items)} finished items (first at timestep "
+        f"{card.best_timestep}, {card.best_wall_seconds:.0f} s); {card.timesteps} timesteps "
+        f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}"
+    )

@@ -1,0 +1,170 @@
+"""The committed model and the checks that guard every model: card, digest, fit, zip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from domains.env import MultiActorEnv
+from domains.factory.simulation import FactoryDomain, make_factory_env
+from schemas.errors import ModelError
+from schemas.provenance import sha256_file
+from stages.models import (
+    DEFAULT_MODEL,
+    ModelPolicy,
+    check_model_fits,
+    load_model_card,
+    load_policy,
+)
+from stages.train import TrainConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _play(env: MultiActorEnv, policy: ModelPolicy) -> float:
+    observation, _ = env.reset(seed=0)
+    done, info = False, dict[str, Any]()
+    while not done:
+        observation, _, done, _, info = env.step(policy.act(observation, env.action_masks()))
+    return float(info["kpis"]["finished_items"])
+
+
+def test_default_model_is_found_from_the_package_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert DEFAULT_MODEL == REPO_ROOT / "data" / "models" / "factory" / "model.zip"
+    assert DEFAULT_MODEL.is_absolute()
+
+
+def test_committed_model_finishes_28_items_deterministically() -> None:
+    env = make_factory_env()
+    policy = load_policy(DEFAULT_MODEL, env)
+    card = policy.card
+    assert card.complete
+    assert card.domain_id == "factory"
+    assert card.best_finished_items == 28.0
+    # made by a bare `simreel train` (n_envs is the core count of the training machine;
+    # SB3 finishes the last rollout, so it may pass the budget by less than one rollout)
+    made_by = {**card.config, "n_envs": None, "progress": None}
+    assert made_by == {**TrainConfig().to_json(), "n_envs": None, "progress": None}
+    rollout = card.config["n_steps"] * card.config["n_envs"]
+    assert card.config["timesteps"] <= card.timesteps < card.config["timesteps"] + rollout
+    assert _play(env, policy) == 28.0
+    assert _play(env, policy) == 28.0, "the same model must replay the same episode"
+    described = policy.describe()
+    assert described["kind"] == "model"
+    assert described["sha256"] == sha256_file(DEFAULT_MODEL)
+    assert described["card"]["best_finished_items"] == 28.0
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    """The committed model and its card, copied where a test may spoil them."""
+    shutil.copy(DEFAULT_MODEL, tmp_path / "model.zip")
+    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), tmp_path / "model.json")
+    return tmp_path / "model.zip"
+
+
+def _edit_card(model: Path, **changes: Any) -> None:
+    path = model.with_suffix(".json")
+    card = json.loads(path.read_text())
+    for name, value in changes.items():
+        if value is _DELETE:
+            del card[name]
+        else:
+            card[name] = value
+    path.write_text(json.dumps(card))
+
+
+_DELETE = object()
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"missing\.zip: model file not found; train one"):
+        load_policy(tmp_path / "missing.zip", make_factory_env())
+
+
+def test_missing_card(model_copy: Path) -> None:
+    model_copy.with_suffix(".json").unlink()
+    with pytest.raises(ModelError, match=r"model\.json: model card not found .*simreel train"):
+        load_model_card(model_copy)
+
+
+def test_card_that_is_not_json(model_copy: Path) -> None:
+    model_copy.with_suffix(".json").write_text("{not json")
+    with pytest.raises(ModelError, match=r"model\.json: the model card is not JSON \(.* line 1\)"):
+        load_model_card(model_copy)
+
+
+def test_card_missing_a_field(model_copy: Path) -> None:
+    _edit_card(model_copy, model_sha256=_DELETE)
+    with pytest.raises(ModelError, match=r"field 'model_sha256' is missing; retrain"):
+        load_model_card(model_copy)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("timesteps", "many", r"field 'timesteps' must be an integer, found 'many' \(str\)"),
+        ("complete", 1, r"field 'complete' must be true or false, found 1 \(int\)"),
+        ("observation_shape", [26.5], r"field 'observation_shape' must be a list of integers"),
+        ("library_versions", {"torch": 2}, r"field 'library_versions' must be an object of str"),
+        ("evaluations", [{"timestep": 0}], r"field 'evaluations' must be a list of \{timestep"),
+        ("card_format", 99, r"field 'card_format' is 99, this simreel reads format 1"),
+    ],
+)
+def test_card_with_a_mistyped_field(
+    model_copy: Path, field: str, value: Any, expected: str
+) -> None:
+    _edit_card(model_copy, **{field: value})
+    with pytest.raises(ModelError, match=expected):
+        load_model_card(model_copy)
+
+
+def test_model_of_another_domain_version_does_not_fit(model_copy: Path) -> None:
+    _edit_card(model_copy, domain_version=FactoryDomain.domain_version + 1)
+    card = load_model_card(model_copy)
+    with pytest.raises(ModelError, match=r"trained for factory version 1, the env's is 0; retrain"):
+        check_model_fits(card, make_factory_env())
+
+
+def test_model_of_another_layout_does_not_fit(model_copy: Path) -> None:
+    _edit_card(model_copy, domain_id="warehouse", observation_shape=[3], action_count=4)
+    card = load_model_card(model_copy)
+    with pytest.raises(ModelError) as error:
+        check_model_fits(card, make_factory_env())
+    message = str(error.value)
+    assert "domain 'warehouse', the env's is 'factory'" in message
+    assert "observation shape (3,), the env's is" in message
+    assert "4 actions, the env has 10" in message
+
+
+def test_observation_change_is_caught_by_the_fit_check(model_copy: Path) -> None:
+    class Wider(FactoryDomain):
+        observation_space = spaces.Box(
+            0.0, 1.0, shape=(FactoryDomain.observation_space.shape[0] + 1,), dtype=np.float32
+        )
+
+    with pytest.raises(ModelError, match=r"observation shape \(\d+,\), the env's is"):
+        load_policy(model_copy, MultiActorEnv(Wider))
+
+
+def test_changed_zip_is_refused_by_its_digest(model_copy: Path) -> None:
+    with model_copy.open("ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(ModelError, match=r"sha256 is [0-9a-f]{64}, its card model\.json says"):
+        load_policy(model_copy, make_factory_env())
+
+
+def test_corrupt_zip_is_a_model_error(model_copy: Path) -> None:
+    model_copy.write_bytes(b"PK\x03\x04 this is not really a zip")
+    _edit_card(model_copy, model_sha256=sha256_file(model_copy))
+    with pytest.raises(ModelError, match=r"not a loadable MaskablePPO zip \(ValueError"):
+        load_policy(model_copy, make_factory_env())
