@@ -22,7 +22,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,8 +99,12 @@ class TrainConfig:
     """Show a progress bar with the best result so far."""
 
     def output_dir(self) -> Path:
-        """Where model.zip and model.json go."""
-        return self.out_dir if self.out_dir is not None else _MODELS_ROOT / self.domain
+        """Where model.zip and model.json go (a resumed run: beside its checkpoint)."""
+        if self.out_dir is not None:
+            return self.out_dir
+        if self.resume is not None:
+            return Path(self.resume).parent
+        return _MODELS_ROOT / self.domain
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad field, its value and the fix."""
@@ -154,6 +158,24 @@ class TrainConfig:
                     f"--tensorboard ({self.tensorboard}) needs the tensorboard package; "
                     "install simreel's dev extras or leave --tensorboard unset"
                 ) from None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: Path) -> TrainConfig:
+        """The config a card stores (see :meth:`to_json`); ModelError if it does not fit."""
+        known = {f.name for f in fields(cls)}
+        values = {name: value for name, value in data.items() if name in known}
+        if isinstance(values.get("net_arch"), list):
+            values["net_arch"] = tuple(values["net_arch"])
+        for name in ("out_dir", "tensorboard", "resume"):
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
+        try:
+            return cls(**values)
+        except TypeError as error:
+            raise ModelError(
+                f"{source}: field 'config' is not a training configuration ({error}); "
+                "resume from a checkpoint this simreel wrote"
+            ) from None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -567,7 +589,9 @@ def train_command(quiet: bool, **options: Any) -> None:
     """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
 
     Every setting defaults to the configuration that made the committed model, so a
-    bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint.
+    bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint;
+    --resume continues it with the settings of the interrupted run (options given
+    with --resume override them) and writes beside the checkpoint.
 
     \b
     Example:
@@ -575,7 +599,13 @@ def train_command(quiet: bool, **options: Any) -> None:
         simreel train --resume /tmp/factory-seed1/checkpoint.zip
     """
     given = {name: value for name, value in options.items() if value is not None}
-    config = replace(_DEFAULTS, progress=not quiet, **given)
+    base = _DEFAULTS
+    if "resume" in given and Path(given["resume"]).is_file():
+        card = load_model_card(Path(given["resume"]))
+        base = TrainConfig.from_json(card.config, card_path(Path(given["resume"])))
+        # The interrupted run's own output directory was recorded only if it was given.
+        base = replace(base, out_dir=base.out_dir or Path(given["resume"]).parent)
+    config = replace(base, progress=not quiet, **given)
     try:
         result = train(config)
     except TrainingInterrupted as interrupted:

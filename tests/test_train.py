@@ -104,10 +104,13 @@ def test_help_has_an_example() -> None:
 
 
 def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exited:
+    """Run `simreel train --quiet ARGS` as the console script does: exit code and stderr."""
+    try:
         main(["train", "--quiet", *args])
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), capsys.readouterr().err
+        code = 0
+    except SystemExit as exited:
+        code = exited.code if isinstance(exited.code, int) else 1
+    return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -204,6 +207,13 @@ def test_ctrl_c_on_the_command_line_prints_one_line_and_exits_130(
     assert len(lines) == 1, err
     assert lines[0].startswith("interrupted at 128 timesteps; checkpoint written to ")
     assert f"simreel train --resume {tmp_path / 'checkpoint.zip'}" in lines[0]
+
+    # The suggested command continues with the interrupted run's settings and directory.
+    monkeypatch.undo()
+    code, err = _run_cli(["--resume", str(tmp_path / "checkpoint.zip")], capsys)
+    assert code == 0, err
+    card = load_model_card(tmp_path / "model.zip")
+    assert (card.timesteps, card.config["eval_freq"], card.config["n_envs"]) == (1024, 128, 1)
 
 
 def test_resume_refuses_a_checkpoint_of_another_domain(
