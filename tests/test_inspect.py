@@ -13,23 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from schemas.events import read_events
-from stages.cli import cli, main
+from stages.cli import cli
 from stages.inspect import summarise
 from stages.record import RecordConfig, record
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "data" / "fixtures" / "factory-v1.parquet"
 SNIPPETS = ROOT / "README.md"
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,11 @@ from click.testing import CliRunner
 import stages.record as record_module
 from schemas.errors import ConfigError
 from schemas.events import read_events
-from stages.cli import cli, main
+from stages.cli import cli
 from stages.record import RecordConfig, record
+from tests.cli_helpers import run_cli
 
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the real entry point (with its error handling); return (exit code, out, err)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+_run = run_cli
 
 
 def test_defaults_follow_the_domain() -> None:
