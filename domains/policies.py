@@ -6,10 +6,14 @@ so ``simreel record`` can run any of them.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from domains.env import MultiActorEnv
+    from domains.recorder import RecordedEpisode
 
 
 class Policy(Protocol):
@@ -44,3 +48,18 @@ class FirstLegalPolicy:
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "first-legal"}
+
+
+def play_episode(env: MultiActorEnv, policy: Policy, *, seed: int) -> RecordedEpisode:
+    """Play one episode of a recording env (``record=True``) and return what it recorded."""
+    observation, _ = env.reset(seed=seed)
+    done = False
+    while not done:
+        action = policy.act(observation, env.action_masks())
+        observation, _, terminated, truncated, _ = env.step(action)
+        done = terminated or truncated
+    episode = env.recorded_episode
+    if episode is None:  # the env records whenever record=True; this would be an env bug
+        raise RuntimeError("the env finished an episode without recording it")
+    episode.seed = seed
+    return episode

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from domains.env import MultiActorEnv
-from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy
+from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy, play_episode
 from domains.recorder import RecordedEpisode
 from domains.registry import load_domain
 from schemas.errors import ConfigError
@@ -119,7 +119,7 @@ def record(
         leave=False,
     )
     for k in bar:
-        episode = _run_episode(env, make_policy(k), seed=config.seed + k)
+        episode = play_episode(env, make_policy(k), seed=config.seed + k)
         recorded.append(episode)
         if on_episode is not None:
             on_episode(_summary(k, episode))
@@ -147,20 +147,6 @@ def record(
         rows=sum(len(episode) for episode in recorded),
         policy=description,
     )
-
-
-def _run_episode(env: MultiActorEnv, policy: Policy, *, seed: int) -> RecordedEpisode:
-    observation, _ = env.reset(seed=seed)
-    done = False
-    while not done:
-        action = policy.act(observation, env.action_masks())
-        observation, _, terminated, truncated, _ = env.step(action)
-        done = terminated or truncated
-    episode = env.recorded_episode
-    if episode is None:  # the env records whenever record=True; this would be an env bug
-        raise RuntimeError("the env finished an episode without recording it")
-    episode.seed = seed
-    return episode
 
 
 def _policy_factory(

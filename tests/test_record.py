@@ -83,7 +83,7 @@ def test_interrupted_recording_leaves_no_file(
 ) -> None:
     out = tmp_path / "t.parquet"
     out.write_bytes(b"previous table")
-    real = record_module._run_episode
+    real = record_module.play_episode
     calls = []
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
@@ -92,7 +92,7 @@ def test_interrupted_recording_leaves_no_file(
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(record_module, "_run_episode", interrupted)
+    monkeypatch.setattr(record_module, "play_episode", interrupted)
     code, _, err = _run(
         ["record", "--policy", "random", "--episodes", "3", "--out", str(out)], capsys
     )

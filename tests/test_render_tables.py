@@ -14,6 +14,7 @@ from domains.env import MultiActorEnv
 from domains.factory.baselines import FactoryRulesPolicy
 from domains.factory.simulation import make_factory_env
 from domains.factory.vocabulary import DOMAIN_ID, DOMAIN_VERSION, VOCABULARY
+from domains.policies import play_episode
 from domains.recorder import RecordedEpisode
 from schemas.events import EpisodeColumns, read_events, write_events
 from schemas.vocabulary import Actor, Attribute, Vocabulary
@@ -22,19 +23,7 @@ from schemas.vocabulary import Actor, Attribute, Vocabulary
 def factory_episode(seed: int = 0) -> RecordedEpisode:
     """One full factory episode played by the rule-based policy (deterministic)."""
     env: MultiActorEnv = make_factory_env(record=True)
-    policy = FactoryRulesPolicy(env)
-    observation, _ = env.reset(seed=seed)
-    done = False
-    while not done:
-        action = policy.act(observation, env.action_masks())
-        observation, _, terminated, truncated, info = env.step(action)
-        done = terminated or truncated
-    episode = env.recorded_episode
-    if episode is None:
-        raise RuntimeError("the env did not record the episode")
-    episode.seed = seed
-    episode.kpis = dict(info.get("kpis", {}))
-    return episode
+    return play_episode(env, FactoryRulesPolicy(env), seed=seed)
 
 
 def write_factory_table(path: Path, episodes: int = 1) -> Path:
