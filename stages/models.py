@@ -28,8 +28,11 @@ DEFAULT_MODEL: Path = (
 )
 """The committed factory model, found from this file (never from the working directory)."""
 
-CARD_FORMAT = 1
-"""Version of the card's layout; raised when a field changes meaning or goes away."""
+CARD_FORMAT = 2
+"""Version of the card's layout; raised when a field changes meaning or goes away.
+
+Format 2 added ``members``; a format-1 card (one learner) still reads, with no members.
+"""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,26 @@ class Evaluation:
     timestep: int
     wall_seconds: float
     finished_items: float
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    """One learner of a population run (its own card is in ``member-<k>/model.json``)."""
+
+    member: int
+    """Index k of the learner; its files are in ``member-<k>/`` beside the population's."""
+    seed: int
+    """The learner's own seed (see ``stages.population.member_seed``)."""
+    timesteps: int
+    """Environment steps the learner did."""
+    best_finished_items: float
+    """Its best deterministic-evaluation result."""
+    best_timestep: int
+    """Its timestep at which that result was first reached."""
+    best_wall_seconds: float
+    """Wall second of the population run at which that result was first reached."""
+    chosen: bool
+    """True for the learner whose model the population kept."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,8 @@ class ModelCard:
     """Commit of the source tree that trained the model (None outside git)."""
     model_sha256: str
     """Digest of the zip beside the card; a different zip is refused."""
+    members: tuple[MemberSummary, ...] = ()
+    """The learners of a population run, the chosen one marked (empty for a single learner)."""
 
     def to_json(self) -> dict[str, Any]:
         """The card as JSON-ready data (tuples become lists)."""
@@ -129,14 +154,16 @@ def load_model_card(model_path: Path) -> ModelCard:
         )
     values: dict[str, Any] = {}
     hints = get_type_hints(ModelCard)
+    if data.get("card_format") == 1:  # format 1 had no population runs
+        data = {**data, "members": []}
     for field in fields(ModelCard):
         if field.name not in data:
             raise ModelError(f"{path}: field {field.name!r} is missing; {_FIX}")
         values[field.name] = _checked(path, field.name, data[field.name], hints[field.name])
-    if values["card_format"] != CARD_FORMAT:
+    if values["card_format"] not in (1, CARD_FORMAT):
         raise ModelError(
             f"{path}: field 'card_format' is {values['card_format']}, this simreel reads "
-            f"format {CARD_FORMAT}; {_FIX}"
+            f"formats 1 to {CARD_FORMAT}; {_FIX}"
         )
     return ModelCard(**values)
 
@@ -150,6 +177,22 @@ def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
             f" ({type(value).__name__}); {_FIX}"
         )
 
+    if hint == tuple[MemberSummary, ...]:
+        names = {f.name for f in fields(MemberSummary)}
+        if not isinstance(value, list) or not all(
+            isinstance(entry, dict) and set(entry) == names for entry in value
+        ):
+            raise wrong(f"a list of {{{', '.join(sorted(names))}}} objects")
+        member_hints = get_type_hints(MemberSummary)
+        return tuple(
+            MemberSummary(
+                **{
+                    key: _checked(path, f"{name}.{key}", entry[key], member_hints[key])
+                    for key in names
+                }
+            )
+            for entry in value
+        )
     if hint is Evaluation or hint == tuple[Evaluation, ...]:
         if not isinstance(value, list):
             raise wrong("a list of evaluations")
