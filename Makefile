@@ -16,10 +16,10 @@ ARGS ?=
 TABLE ?= data/events/factory.parquet
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint format type contract pytest test train record render demo bench clean
+.PHONY: help setup lint format type contract pytest test train record render demo bench bench-seeds clean
 
 help: ## List every target
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: $(STAMP) ## Create .venv and install simreel with its dev tools (fast when done)
 
@@ -66,6 +66,10 @@ demo: setup ## Record the committed model and render data/movies/factory.mp4
 
 bench: setup ## Print throughput figures (simulation, training, rendering)
 	$(BIN)/python -m stages.bench
+
+SEEDS ?= 0 1 2 3 4 5 6 7 8 9
+bench-seeds: setup ## Train with the defaults until 28 items on each of SEEDS (minutes per seed)
+	$(BIN)/python -m stages.bench_training --seeds $(SEEDS)
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -48,27 +48,65 @@ def simulation_throughput(domain: str = "factory", seconds: float = SIMULATION_S
 
 
 def training_throughput(timesteps: int = TRAINING_TIMESTEPS) -> None:
-    """Timesteps per second of `train()` with the defaults, then per env layout for comparison."""
-    base = TrainConfig(timesteps=timesteps, progress=False, eval_freq=timesteps)
+    """Timesteps per second of one learner per env layout, then of the default population."""
+    defaults = TrainConfig(timesteps=timesteps, progress=False, eval_freq=timesteps)
+    learner = replace(defaults, population=1)
     variants = [
-        ("defaults", base),
-        ("dummy, 1 env", replace(base, vec_env="dummy", n_envs=1)),
-        ("subproc, same envs", replace(base, vec_env="subproc")),
-        ("dummy, 8 envs", replace(base, vec_env="dummy", n_envs=8)),
+        ("one learner, default envs", learner),
+        ("one learner, 2 envs", replace(learner, n_envs=2)),
+        ("one learner, 1 env", replace(learner, n_envs=1)),
+        ("one learner, default envs in subprocesses", replace(learner, vec_env="subproc")),
+        (f"defaults: {defaults.population} learners in parallel processes", defaults),
     ]
     with tempfile.TemporaryDirectory(prefix="simreel-bench-") as scratch:
         # Warm-up: the first run pays for imports and torch's lazy initialisation.
-        train(replace(base, timesteps=512, out_dir=Path(scratch) / "warm-up"))
-        for label, config in variants:
+        train(replace(learner, timesteps=512, out_dir=Path(scratch) / "warm-up"))
+        for index, (label, config) in enumerate(variants):
             started = time.perf_counter()
-            result = train(replace(config, out_dir=Path(scratch) / label.replace(" ", "-")))
+            card = train(replace(config, out_dir=Path(scratch) / str(index))).card
             elapsed = time.perf_counter() - started
+            done = sum(m.timesteps for m in card.members) if card.members else card.timesteps
             print(
                 f"training ({label}: {config.vec_env} x {config.n_envs}, n_steps "
-                f"{config.n_steps}): {result.card.timesteps / elapsed:,.0f} timesteps/s "
-                f"({result.card.timesteps} in {elapsed:.1f} s)",
+                f"{config.n_steps}): {done / elapsed:,.0f} timesteps/s ({done} in {elapsed:.1f} s)",
                 flush=True,
             )
+
+
+def seed_sweep(seeds: list[int], target_items: float = 28.0) -> None:
+    """Train with the defaults on each seed until `target_items`; print when each got there.
+
+    This is the quality figure of the train stage (minutes per seed, so not in `make bench`):
+    with the defaults every seed should reach the factory's optimum of 28 items.
+    """
+    print(f"training with the defaults until {target_items:g} items, seeds {seeds}", flush=True)
+    reached = 0
+    with tempfile.TemporaryDirectory(prefix="simreel-seeds-") as scratch:
+        for seed in seeds:
+            config = TrainConfig(
+                seed=seed,
+                target_items=target_items,
+                progress=False,
+                out_dir=Path(scratch) / str(seed),
+            )
+            started = time.perf_counter()
+            card = train(config).card
+            elapsed = time.perf_counter() - started
+            chosen = [m for m in card.members if m.chosen]
+            learner = f"learner {chosen[0].member}" if chosen else "the learner"
+            others = ", ".join(
+                f"learner {m.member}: {m.best_finished_items:g}"
+                for m in card.members
+                if not m.chosen
+            )
+            reached += card.best_finished_items >= target_items
+            print(
+                f"seed {seed}: {card.best_finished_items:g} items, first at timestep "
+                f"{card.best_timestep:,} of {learner}, {card.best_wall_seconds:.1f} s "
+                f"(run {elapsed:.1f} s{'; ' + others if others else ''})",
+                flush=True,
+            )
+    print(f"{reached} of {len(seeds)} seeds reached {target_items:g} items", flush=True)
 
 
 def run() -> None:
@@ -78,4 +116,9 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run()
+    import sys
+
+    if sys.argv[1:2] == ["--seeds"]:
+        seed_sweep([int(seed) for seed in sys.argv[2:]])
+    else:
+        run()

@@ -141,6 +141,8 @@ class _Learner:
     error: str = ""
     start_offset: float = 0.0
     """Seconds from the population's start to the learner's (process start-up)."""
+    silent_polls: int = 0
+    """Polls that found the learner's process gone without its last message."""
 
 
 def train_population(config: TrainConfig, domain_class: type[Domain], out_dir: Path) -> TrainResult:
@@ -174,8 +176,14 @@ def train_population(config: TrainConfig, domain_class: type[Domain], out_dir: P
         try:
             _follow(learners, config, messages, stop_at, bar, epoch)
         except KeyboardInterrupt:
-            interrupt.set()
-            _follow(learners, config, messages, stop_at, bar, epoch)
+            interrupt.set()  # each learner writes its checkpoint at its next step
+            try:
+                _follow(learners, config, messages, stop_at, bar, epoch)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now, without checkpoints
+                for learner in learners:
+                    if learner.process is not None:
+                        learner.process.terminate()
+                raise
     finally:
         if bar is not None:
             bar.close()
@@ -218,6 +226,7 @@ def _learner(config: TrainConfig, out_dir: Path, member: int, resume_dir: Path |
             learner.config = replace(learner_config, resume=checkpoint)
         elif finished.is_file() and load_model_card(finished).complete:
             learner.outcome = "done"
+            learner.directory = finished.parent
         else:
             raise ConfigError(
                 f"--resume ({config.resume}) belongs to a population of {config.population} "
@@ -249,14 +258,19 @@ def _follow(
 ) -> None:
     """Relay the learners' messages until every learner has ended."""
     while any(learner.outcome is None for learner in learners):
-        try:
-            kind, member, payload = messages.get(timeout=0.5)
-        except queue.Empty:
+        message = _receive(messages)
+        if message is None:
             for learner in learners:
                 if learner.outcome is None and not learner.process.is_alive():
-                    learner.outcome = "failed"
-                    learner.error = f"its process ended with exit code {learner.process.exitcode}"
+                    # Its last message may still be in the pipe: give it one more poll.
+                    learner.silent_polls += 1
+                    if learner.silent_polls > 1:
+                        learner.outcome = "failed"
+                        learner.error = (
+                            f"its process ended with exit code {learner.process.exitcode}"
+                        )
             continue
+        kind, member, payload = message
         learner = learners[member]
         if kind == "started":
             learner.start_offset = max(payload - epoch, 0.0)
@@ -270,6 +284,15 @@ def _follow(
         else:
             learner.outcome = kind
             learner.error = payload if kind == "failed" else ""
+
+
+def _receive(messages: Any) -> tuple[str, int, Any] | None:
+    """The next message of a learner, or None if none came within half a second."""
+    try:
+        message: tuple[str, int, Any] = messages.get(timeout=0.5)
+    except queue.Empty:
+        return None
+    return message
 
 
 def _bar(config: TrainConfig, learners: list[_Learner]) -> Any:

@@ -50,12 +50,14 @@ def test_committed_model_finishes_28_items_deterministically() -> None:
     assert card.complete
     assert card.domain_id == "factory"
     assert card.best_finished_items == 28.0
-    # made by a bare `simreel train` (n_envs is the core count of the training machine;
-    # SB3 finishes the last rollout, so it may pass the budget by less than one rollout)
-    made_by = {**card.config, "n_envs": None, "progress": None}
-    assert made_by == {**TrainConfig().to_json(), "n_envs": None, "progress": None}
+    # made by a bare `simreel train` (SB3 finishes the last rollout, so a learner may pass
+    # the budget by less than one rollout)
+    assert {**card.config, "progress": None} == {**TrainConfig().to_json(), "progress": None}
     rollout = card.config["n_steps"] * card.config["n_envs"]
     assert card.config["timesteps"] <= card.timesteps < card.config["timesteps"] + rollout
+    assert len(card.members) == card.config["population"] > 1
+    (chosen,) = [member for member in card.members if member.chosen]
+    assert (chosen.best_finished_items, chosen.best_timestep) == (28.0, card.best_timestep)
     assert _play(env, policy) == 28.0
     assert _play(env, policy) == 28.0, "the same model must replay the same episode"
     described = policy.describe()
@@ -84,6 +86,15 @@ def _edit_card(model: Path, **changes: Any) -> None:
 
 
 _DELETE = object()
+_MEMBER = {
+    "member": 0,
+    "seed": 0,
+    "timesteps": 10,
+    "best_finished_items": 1.0,
+    "best_timestep": 5,
+    "best_wall_seconds": 1.0,
+    "chosen": True,
+}
 
 
 def test_missing_model_file(tmp_path: Path) -> None:
@@ -117,7 +128,13 @@ def test_card_missing_a_field(model_copy: Path) -> None:
         ("observation_shape", [26.5], r"field 'observation_shape' must be a list of integers"),
         ("library_versions", {"torch": 2}, r"field 'library_versions' must be an object of str"),
         ("evaluations", [{"timestep": 0}], r"field 'evaluations' must be a list of \{timestep"),
-        ("card_format", 99, r"field 'card_format' is 99, this simreel reads format 1"),
+        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 2"),
+        ("members", [{"member": 0}], r"field 'members' must be a list of \{best_finished_items"),
+        (
+            "members",
+            [{**_MEMBER, "chosen": "yes"}],
+            r"field 'members\.chosen' must be true or false, found 'yes'",
+        ),
     ],
 )
 def test_card_with_a_mistyped_field(
@@ -126,6 +143,14 @@ def test_card_with_a_mistyped_field(
     _edit_card(model_copy, **{field: value})
     with pytest.raises(ModelError, match=expected):
         load_model_card(model_copy)
+
+
+def test_card_of_format_1_still_reads_as_one_learner(model_copy: Path) -> None:
+    """Cards written before population runs existed have no 'members' field."""
+    _edit_card(model_copy, card_format=1, members=_DELETE)
+    card = load_model_card(model_copy)
+    assert (card.card_format, card.members) == (1, ())
+    assert card.best_finished_items == 28.0
 
 
 def test_model_of_another_domain_version_does_not_fit(model_copy: Path) -> None:

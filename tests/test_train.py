@@ -26,6 +26,7 @@ TINY = {
     "n_epochs": 2,
     "eval_freq": 256,
     "progress": False,
+    "population": 1,
 }
 
 
@@ -118,6 +119,7 @@ def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     [
         (["--timesteps", "-5"], "--timesteps (-5) must be a positive integer"),
         (["--n-envs", "0"], "--n-envs (0) must be a positive integer"),
+        (["--population", "0"], "--population (0) must be a positive integer"),
         (["--gamma", "1.5"], "--gamma (1.5) must be in [0, 1]"),
         (["--batch-size", "4096", "--n-steps", "64"], "--batch-size (4096) must be at most"),
         (["--domain", "nope"], "unknown domain 'nope'; installed domains: factory"),
@@ -199,7 +201,7 @@ def test_ctrl_c_on_the_command_line_prints_one_line_and_exits_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _interrupt_at_evaluation(monkeypatch, 2)
-    args = ["--out-dir", str(tmp_path), "--n-envs", "1", "--n-steps", "128"]
+    args = ["--out-dir", str(tmp_path), "--population", "1", "--n-envs", "1", "--n-steps", "128"]
     args += ["--batch-size", "64", "--timesteps", "1024", "--eval-freq", "128"]
     code, err = _run_cli(args, capsys)
     assert code == 130

@@ -1,0 +1,149 @@
+"""Population runs: learners in processes of their own, the best kept, Ctrl-C and resume."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+import stages.population as population_module
+from schemas.errors import ConfigError
+from stages.models import MemberSummary, load_model_card
+from stages.population import choose, member_dir, member_seed
+from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train
+
+TINY_POPULATION = {
+    "timesteps": 512,
+    "n_envs": 1,
+    "n_steps": 128,
+    "batch_size": 64,
+    "n_epochs": 2,
+    "eval_freq": 256,
+    "progress": False,
+    "population": 2,
+}
+
+
+def _tiny(out_dir: Path, **overrides: Any) -> TrainConfig:
+    return TrainConfig(out_dir=out_dir, **{**TINY_POPULATION, **overrides})
+
+
+def _member(member: int, items: float, timestep: int) -> MemberSummary:
+    return MemberSummary(member, member, 1000, items, timestep, 1.0, chosen=False)
+
+
+def test_choose_takes_most_items_then_earliest_timestep_then_lowest_learner() -> None:
+    assert choose([_member(0, 27.0, 100), _member(1, 28.0, 900)]) == 1
+    assert choose([_member(0, 28.0, 900), _member(1, 28.0, 100)]) == 1
+    assert choose([_member(0, 28.0, 100), _member(1, 28.0, 100)]) == 0
+    assert choose([_member(3, 5.0, 100), _member(2, 5.0, 100)]) == 1
+
+
+def test_learner_zero_trains_with_the_run_seed_and_the_others_apart() -> None:
+    assert member_seed(7, 0) == 7
+    seeds = {member_seed(seed, k) for seed in range(50) for k in range(4)}
+    assert len(seeds) == 200, "learners of different runs must not share seeds"
+
+
+@pytest.fixture(scope="module")
+def population_run(tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """One real tiny population run of two learners."""
+    return train(_tiny(tmp_path_factory.mktemp("population")))
+
+
+def test_population_keeps_the_chosen_learners_model_and_lists_every_learner(
+    population_run: TrainResult,
+) -> None:
+    out_dir = population_run.model_path.parent
+    card = load_model_card(population_run.model_path)
+    assert card == population_run.card
+    assert card.complete
+    assert card.config["population"] == 2
+    assert [m.member for m in card.members] == [0, 1]
+    assert [m.seed for m in card.members] == [member_seed(0, 0), member_seed(0, 1)]
+    (chosen,) = [m for m in card.members if m.chosen]
+    assert chosen.member == choose(list(card.members))
+    learner_zip = member_dir(out_dir, chosen.member) / "model.zip"
+    assert population_run.model_path.read_bytes() == learner_zip.read_bytes()
+    learner_card = load_model_card(learner_zip)
+    assert learner_card.config["population"] == 1
+    assert learner_card.seed == chosen.seed
+    assert card.evaluations == learner_card.evaluations
+    assert (card.best_finished_items, card.best_timestep) == (
+        chosen.best_finished_items,
+        chosen.best_timestep,
+    )
+    for member in card.members:
+        assert load_model_card(member_dir(out_dir, member.member) / "model.zip").timesteps == 512
+    assert not list(out_dir.rglob("*.partial*")), "atomic writes left temporary files"
+
+
+def test_learner_zero_trains_exactly_as_a_single_learner_with_the_run_seed(
+    population_run: TrainResult, tmp_path: Path
+) -> None:
+    single = train(_tiny(tmp_path, population=1)).card
+    learner_zero = load_model_card(member_dir(population_run.model_path.parent, 0) / "model.zip")
+    assert [e.finished_items for e in single.evaluations] == [
+        e.finished_items for e in learner_zero.evaluations
+    ]
+    # The zips differ in their saved settings (output folder); the weights must not.
+    single_weights = _weights(tmp_path / "model.zip")
+    zero_weights = _weights(member_dir(population_run.model_path.parent, 0) / "model.zip")
+    assert single_weights.keys() == zero_weights.keys()
+    assert all(torch.equal(single_weights[k], zero_weights[k]) for k in single_weights)
+
+
+def _weights(model_zip: Path) -> dict[str, Any]:
+    from sb3_contrib import MaskablePPO
+
+    return dict(MaskablePPO.load(model_zip, device="cpu").policy.state_dict())
+
+
+def test_ctrl_c_stops_every_learner_and_the_checkpoint_resumes_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_receive = population_module._receive
+    seen = {"evaluations": 0}
+
+    def receive(messages: Any) -> Any:
+        message = real_receive(messages)
+        if message is not None and message[0] == "evaluated":
+            seen["evaluations"] += 1
+            if seen["evaluations"] == 3:  # as if Ctrl-C came in mid-run
+                raise KeyboardInterrupt
+        return message
+
+    monkeypatch.setattr(population_module, "_receive", receive)
+    config = _tiny(tmp_path, timesteps=4096)
+    with pytest.raises(TrainingInterrupted) as interrupted:
+        train(config)
+    checkpoint = interrupted.value.checkpoint
+    assert checkpoint == tmp_path / "checkpoint.zip"
+    assert not (tmp_path / "model.zip").exists(), "an interrupted run must not write a model"
+    card = load_model_card(checkpoint)
+    assert not card.complete
+    assert card.config["population"] == 2
+    for member in (0, 1):
+        learner = load_model_card(member_dir(tmp_path, member) / "checkpoint.zip")
+        assert not learner.complete
+        assert learner.timesteps < 4096, "every learner stopped early"
+    assert interrupted.value.timesteps == sum(m.timesteps for m in card.members)
+
+    monkeypatch.undo()
+    resumed = train(replace(config, resume=checkpoint)).card
+    assert resumed.complete
+    assert resumed.config["resume"] == str(checkpoint)
+    for member in resumed.members:
+        # Ctrl-C lands mid-rollout, and the resumed learner trains in whole rollouts
+        assert 4096 <= member.timesteps < 4096 + config.n_steps
+    assert resumed.wall_seconds > card.wall_seconds
+
+
+def test_resume_needs_every_learners_checkpoint(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.zip"
+    checkpoint.write_bytes(b"only the population's file")
+    with pytest.raises(ConfigError, match=r"member-0/checkpoint\.zip is missing"):
+        train(_tiny(tmp_path, resume=checkpoint))
