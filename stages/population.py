@@ -43,7 +43,6 @@ from stages.train import (
     TrainConfig,
     TrainingInterrupted,
     TrainResult,
-    _number,
     train_learner,
 )
 
@@ -315,7 +314,7 @@ def _show(bar: Any, learners: list[_Learner]) -> None:
     bar.update(sum(learner.timestep for learner in learners) - bar.n)
     best = max(learner.best_items for learner in learners)
     if best > float("-inf"):
-        bar.set_postfix(best=_number(best), refresh=False)
+        bar.set_postfix(best=f"{best:g}", refresh=False)
 
 
 def _summaries(learners: list[_Learner], file_name: str) -> list[MemberSummary]:

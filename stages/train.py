@@ -11,6 +11,10 @@
 Ctrl-C writes ``checkpoint.zip``/``checkpoint.json`` (the latest weights, resumable
 with ``--resume``) plus ``checkpoint-best.zip`` (the best weights so far) and leaves
 ``model.zip`` as it was.
+
+By default ``config.population`` learners train side by side in processes of their own
+(:mod:`stages.population`), each as above in ``member-<k>/``; the population then writes
+the kept learner's model and a card listing every learner.
 """
 
 from __future__ import annotations

@@ -14,21 +14,11 @@ from schemas.errors import ConfigError
 from stages.models import MemberSummary, load_model_card
 from stages.population import choose, member_dir, member_seed
 from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train
-
-TINY_POPULATION = {
-    "timesteps": 512,
-    "n_envs": 1,
-    "n_steps": 128,
-    "batch_size": 64,
-    "n_epochs": 2,
-    "eval_freq": 256,
-    "progress": False,
-    "population": 2,
-}
+from tests.train_helpers import tiny_config
 
 
 def _tiny(out_dir: Path, **overrides: Any) -> TrainConfig:
-    return TrainConfig(out_dir=out_dir, **{**TINY_POPULATION, **overrides})
+    return tiny_config(out_dir, **{"population": 2, **overrides})
 
 
 def _member(member: int, items: float, timestep: int) -> MemberSummary:

@@ -17,21 +17,11 @@ from schemas.provenance import sha256_file
 from stages.cli import main
 from stages.models import load_model_card, load_policy
 from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train, train_command
-
-TINY = {
-    "timesteps": 512,
-    "n_envs": 1,
-    "n_steps": 128,
-    "batch_size": 64,
-    "n_epochs": 2,
-    "eval_freq": 256,
-    "progress": False,
-    "population": 1,
-}
+from tests.train_helpers import tiny_config
 
 
 def _tiny(out_dir: Path, **overrides: Any) -> TrainConfig:
-    return TrainConfig(out_dir=out_dir, **{**TINY, **overrides})
+    return tiny_config(out_dir, **overrides)
 
 
 @pytest.fixture(scope="module")
