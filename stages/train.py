@@ -481,7 +481,7 @@ class _Callback:
                 hooks.evaluated(evaluation)
                 if items > state.best_items:
                     state.best_items, state.best_timestep = items, done
-                    state.best_wall = round(state.wall(), 3)
+                    state.best_wall = evaluation.wall_seconds
                     buffer = io.BytesIO()
                     self.model.save(buffer)
                     state.best_zip = buffer.getvalue()
