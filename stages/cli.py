@@ -16,7 +16,7 @@ import click
 from schemas.errors import SimreelError
 
 _COMMANDS = {
-    "train": ("stages.train", "train_command", "Train a MaskablePPO policy for a domain."),
+    "train": ("stages.train_cli", "train_command", "Train a MaskablePPO policy for a domain."),
     "record": (
         "stages.record",
         "record_command",

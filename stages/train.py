@@ -1,7 +1,7 @@
 """The train stage: MaskablePPO over a domain's multi-actor env, keeping the best model.
 
-``train(config)`` is the library entry point; ``train_command`` is the thin click layer
-(``simreel train``). A run writes two files into the output directory:
+``train(config)`` is the library entry point; ``stages.train_cli.train_command`` is the
+thin click layer (``simreel train``). A run writes two files into the output directory:
 
 * ``model.zip``: the model whose deterministic evaluation finished the most items
   (ties go to the earliest), as an SB3 MaskablePPO save;
@@ -25,11 +25,9 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Protocol
-
-import click
 
 from domains.domain import Domain
 from domains.env import MultiActorEnv
@@ -120,7 +118,7 @@ class TrainConfig:
         for name in (*positive_ints, "eval_freq", "eval_episodes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{_flag(name)} ({value!r}) must be a positive integer")
+                raise ConfigError(f"{option_flag(name)} ({value!r}) must be a positive integer")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"--seed ({self.seed!r}) must be an integer >= 0")
         if self.vec_env not in ("dummy", "subproc"):
@@ -130,10 +128,10 @@ class TrainConfig:
         for name in ("gamma", "gae_lambda"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"{_flag(name)} ({value}) must be in [0, 1]")
+                raise ConfigError(f"{option_flag(name)} ({value}) must be in [0, 1]")
         for name in ("ent_coef", "ent_coef_final"):
             if not getattr(self, name) >= 0.0:
-                raise ConfigError(f"{_flag(name)} ({getattr(self, name)}) must be >= 0")
+                raise ConfigError(f"{option_flag(name)} ({getattr(self, name)}) must be >= 0")
         if not self.net_arch or any(
             isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.net_arch
         ):
@@ -194,7 +192,8 @@ class TrainConfig:
         return data
 
 
-def _flag(name: str) -> str:
+def option_flag(name: str) -> str:
+    """The command-line flag of config field `name` (``n_envs`` -> ``--n-envs``)."""
     return "--" + name.replace("_", "-")
 
 
@@ -494,8 +493,8 @@ class _Callback:
             def _show(self) -> None:
                 if self._bar is not None and state.evaluations:
                     self._bar.set_postfix(
-                        best=_number(state.best_items),
-                        last=_number(state.evaluations[-1].finished_items),
+                        best=format_items(state.best_items),
+                        last=format_items(state.evaluations[-1].finished_items),
                         refresh=False,
                     )
 
@@ -523,7 +522,8 @@ def _evaluate(model: Any, env: MultiActorEnv, config: TrainConfig) -> float:
     return total / config.eval_episodes
 
 
-def _number(value: float) -> str:
+def format_items(value: float) -> str:
+    """An item count as people write it: 28, or 27.50 for a mean over episodes."""
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
@@ -582,104 +582,3 @@ def _write_checkpoint(
     card = _card(config, domain_class, env, state, int(model.num_timesteps), path, False)
     _write_card(card, path)
     return path
-
-
-# -- command line ----------------------------------------------------------------------
-
-
-def _net_arch(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} must be comma-separated layer sizes, e.g. 64,64"
-        ) from None
-
-
-_DEFAULTS = TrainConfig()
-
-
-def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
-    default = getattr(_DEFAULTS, name)
-    shown = default
-    return click.option(
-        _flag(name),
-        name,
-        type=kind,
-        default=None,
-        help=f"{help_text} [default: {shown}]" if shown is not None else help_text,
-        **extra,
-    )
-
-
-@click.command("train")
-@_option("domain", str, "Domain id to train on.")
-@_option("timesteps", int, "Environment steps to train for.")
-@_option("seed", int, "Seed of the run.")
-@_option("n_envs", int, "Envs stepped in parallel.")
-@_option("vec_env", click.Choice(["dummy", "subproc"]), "Vectorised env kind.")
-@_option("learning_rate", float, "Adam step size.")
-@_option("n_steps", int, "Steps per env per rollout.")
-@_option("batch_size", int, "PPO minibatch size.")
-@_option("n_epochs", int, "PPO passes over each rollout.")
-@_option("gamma", float, "Discount factor.")
-@_option("gae_lambda", float, "GAE lambda.")
-@_option("ent_coef", float, "Entropy bonus at the start.")
-@_option("ent_coef_final", float, "Entropy bonus at the end (linear decay).")
-@click.option(
-    "--net-arch",
-    "net_arch",
-    default=None,
-    callback=_net_arch,
-    help="Hidden layer sizes, comma-separated. [default: 64,64]",
-)
-@_option("population", int, "Independent learners trained in parallel processes.")
-@_option("eval_freq", int, "Timesteps between deterministic evaluations.")
-@_option("eval_episodes", int, "Episodes per evaluation.")
-@_option("target_items", float, "Stop once an evaluation finishes this many items.")
-@_option(
-    "out_dir",
-    click.Path(path_type=Path, file_okay=False),
-    "Output directory. [default: data/models/<domain>/]",
-)
-@_option("tensorboard", click.Path(path_type=Path, file_okay=False), "TensorBoard log directory.")
-@_option("resume", click.Path(path_type=Path, dir_okay=False), "checkpoint.zip to continue.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(quiet: bool, **options: Any) -> None:
-    """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
-
-    --population learners (default 2) train side by side, one process each, in
-    member-<k>/ folders of the output directory; the best model of all is kept.
-    Every setting defaults to the configuration that made the committed model, so a
-    bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint;
-    --resume continues it with the settings of the interrupted run (options given
-    with --resume override them) and writes beside the checkpoint.
-
-    \b
-    Example:
-        simreel train --seed 1 --timesteps 300000 --out-dir /tmp/factory-seed1
-        simreel train --resume /tmp/factory-seed1/checkpoint.zip
-    """
-    given = {name: value for name, value in options.items() if value is not None}
-    base = _DEFAULTS
-    if "resume" in given and Path(given["resume"]).is_file():
-        card = load_model_card(Path(given["resume"]))
-        base = TrainConfig.from_json(card.config, card_path(Path(given["resume"])))
-        # The interrupted run's own output directory was recorded only if it was given.
-        base = replace(base, out_dir=base.out_dir or Path(given["resume"]).parent)
-    config = replace(base, progress=not quiet, **given)
-    try:
-        result = train(config)
-    except TrainingInterrupted as interrupted:
-        click.echo(str(interrupted), err=True)
-        sys.exit(130)
-    card = result.card
-    chosen = [member.member for member in card.members if member.chosen]
-    click.echo(
-        ("" if not chosen else f"learner {chosen[0]} of {len(card.members)}: ")
-        + f"best {_number(card.best_finished_items)} finished items (first at timestep "
-        f"{card.best_timestep}, {card.best_wall_seconds:.0f} s); {card.timesteps} timesteps "
-        f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}"
-    )

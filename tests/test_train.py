@@ -16,7 +16,8 @@ from schemas.errors import ConfigError
 from schemas.provenance import sha256_file
 from stages.cli import main
 from stages.models import load_model_card, load_policy
-from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train, train_command
+from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train
+from stages.train_cli import train_command
 from tests.train_helpers import tiny_config
 
 

@@ -1,0 +1,117 @@
+"""``simreel train``: the command line over :func:`stages.train.train`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stages.models import card_path, load_model_card
+from stages.train import (
+    TrainConfig,
+    TrainingInterrupted,
+    format_items,
+    option_flag,
+    train,
+)
+
+
+def _net_arch(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} must be comma-separated layer sizes, e.g. 64,64"
+        ) from None
+
+
+_DEFAULTS = TrainConfig()
+
+
+def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
+    default = getattr(_DEFAULTS, name)
+    shown = default
+    return click.option(
+        option_flag(name),
+        name,
+        type=kind,
+        default=None,
+        help=f"{help_text} [default: {shown}]" if shown is not None else help_text,
+        **extra,
+    )
+
+
+@click.command("train")
+@_option("domain", str, "Domain id to train on.")
+@_option("timesteps", int, "Environment steps to train for.")
+@_option("seed", int, "Seed of the run.")
+@_option("n_envs", int, "Envs stepped in parallel.")
+@_option("vec_env", click.Choice(["dummy", "subproc"]), "Vectorised env kind.")
+@_option("learning_rate", float, "Adam step size.")
+@_option("n_steps", int, "Steps per env per rollout.")
+@_option("batch_size", int, "PPO minibatch size.")
+@_option("n_epochs", int, "PPO passes over each rollout.")
+@_option("gamma", float, "Discount factor.")
+@_option("gae_lambda", float, "GAE lambda.")
+@_option("ent_coef", float, "Entropy bonus at the start.")
+@_option("ent_coef_final", float, "Entropy bonus at the end (linear decay).")
+@click.option(
+    "--net-arch",
+    "net_arch",
+    default=None,
+    callback=_net_arch,
+    help="Hidden layer sizes, comma-separated. [default: 64,64]",
+)
+@_option("population", int, "Independent learners trained in parallel processes.")
+@_option("eval_freq", int, "Timesteps between deterministic evaluations.")
+@_option("eval_episodes", int, "Episodes per evaluation.")
+@_option("target_items", float, "Stop once an evaluation finishes this many items.")
+@_option(
+    "out_dir",
+    click.Path(path_type=Path, file_okay=False),
+    "Output directory. [default: data/models/<domain>/]",
+)
+@_option("tensorboard", click.Path(path_type=Path, file_okay=False), "TensorBoard log directory.")
+@_option("resume", click.Path(path_type=Path, dir_okay=False), "checkpoint.zip to continue.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(quiet: bool, **options: Any) -> None:
+    """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
+
+    --population learners (default 2) train side by side, one process each, in
+    member-<k>/ folders of the output directory; the best model of all is kept.
+    Every setting defaults to the configuration that made the committed model, so a
+    bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint;
+    --resume continues it with the settings of the interrupted run (options given
+    with --resume override them) and writes beside the checkpoint.
+
+    \b
+    Example:
+        simreel train --seed 1 --timesteps 300000 --out-dir /tmp/factory-seed1
+        simreel train --resume /tmp/factory-seed1/checkpoint.zip
+    """
+    given = {name: value for name, value in options.items() if value is not None}
+    base = _DEFAULTS
+    if "resume" in given and Path(given["resume"]).is_file():
+        card = load_model_card(Path(given["resume"]))
+        base = TrainConfig.from_json(card.config, card_path(Path(given["resume"])))
+        # The interrupted run's own output directory was recorded only if it was given.
+        base = replace(base, out_dir=base.out_dir or Path(given["resume"]).parent)
+    config = replace(base, progress=not quiet, **given)
+    try:
+        result = train(config)
+    except TrainingInterrupted as interrupted:
+        click.echo(str(interrupted), err=True)
+        sys.exit(130)
+    card = result.card
+    chosen = [member.member for member in card.members if member.chosen]
+    click.echo(
+        ("" if not chosen else f"learner {chosen[0]} of {len(card.members)}: ")
+        + f"best {format_items(card.best_finished_items)} finished items (first at timestep "
+        f"{card.best_timestep}, {card.best_wall_seconds:.0f} s); {card.timesteps} timesteps "
+        f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}"
+    )
