@@ -82,7 +82,7 @@ def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
 def train_command(quiet: bool, **options: Any) -> None:
     """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
 
-    --population learners (default 2) train side by side, one process each, in
+    --population learners (default 3) train side by side, one process each, in
     member-<k>/ folders of the output directory; the best model of all is kept.
     Every setting defaults to the configuration that made the committed model, so a
     bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint;

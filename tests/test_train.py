@@ -93,6 +93,7 @@ def test_help_has_an_example() -> None:
     assert "simreel train --seed" in result.output
     for flag in ("--timesteps", "--n-envs", "--net-arch", "--resume", "--tensorboard"):
         assert flag in result.output
+    assert f"--population learners (default {TrainConfig().population})" in result.output
 
 
 def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
