@@ -21,29 +21,29 @@ whose card ``--resume`` reads to continue all of them.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import queue
 import shutil
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from domains.domain import Domain
 from domains.registry import load_domain
 from schemas.atomic import atomic_output
-from schemas.errors import ConfigError, ModelError
+from schemas.errors import ConfigError
 from schemas.provenance import sha256_file
-from stages.models import Evaluation, MemberSummary, ModelCard, card_path, load_model_card
+from stages.models import Evaluation, MemberSummary, load_model_card
 from stages.train import (
     CHECKPOINT,
     TrainConfig,
     TrainingInterrupted,
     TrainResult,
     train_learner,
+    write_card,
 )
 
 MEMBER_SEED_STRIDE = 1_000_003
@@ -196,8 +196,11 @@ def train_population(config: TrainConfig, domain_class: type[Domain], out_dir: P
         raise RuntimeError(f"learner {failed[0].member} failed: {failed[0].error}")
     wall = time.perf_counter() - started + _wall_before(config)
     if interrupt.is_set():
-        raise _write_checkpoint(config, out_dir, learners, wall)
-    return _write_model(config, out_dir, learners, wall)
+        checkpoint = _keep_best(config, learners, wall, out_dir / CHECKPOINT)
+        raise TrainingInterrupted(
+            checkpoint.model_path, sum(member.timesteps for member in checkpoint.card.members)
+        )
+    return _keep_best(config, learners, wall, out_dir / "model.zip")
 
 
 def _learner(config: TrainConfig, out_dir: Path, member: int, resume_dir: Path | None) -> _Learner:
@@ -317,82 +320,44 @@ def _show(bar: Any, learners: list[_Learner]) -> None:
         bar.set_postfix(best=f"{best:g}", refresh=False)
 
 
-def _summaries(learners: list[_Learner], file_name: str) -> list[MemberSummary]:
-    summaries = []
-    for learner in learners:
-        card = load_model_card(learner.directory / file_name)
-        summaries.append(
-            MemberSummary(
-                member=learner.member,
-                seed=card.seed,
-                timesteps=card.timesteps,
-                best_finished_items=card.best_finished_items,
-                best_timestep=card.best_timestep,
-                best_wall_seconds=round(card.best_wall_seconds + learner.start_offset, 3),
-                chosen=False,
-            )
+def _learner_file(learner: _Learner) -> Path:
+    """The learner's latest zip: its checkpoint if it was interrupted, else its model."""
+    return learner.directory / (CHECKPOINT if learner.outcome == "interrupted" else "model.zip")
+
+
+def _keep_best(
+    config: TrainConfig, learners: list[_Learner], wall: float, target: Path
+) -> TrainResult:
+    """Copy the chosen learner's latest zip to `target` beside a card listing every learner.
+
+    After Ctrl-C `target` is the population's checkpoint; a learner that had already
+    finished then contributes its model instead of a checkpoint.
+    """
+    cards = [load_model_card(_learner_file(learner)) for learner in learners]
+    members = [
+        MemberSummary(
+            member=learner.member,
+            seed=card.seed,
+            timesteps=card.timesteps,
+            best_finished_items=card.best_finished_items,
+            best_timestep=card.best_timestep,
+            best_wall_seconds=round(card.best_wall_seconds + learner.start_offset, 3),
+            chosen=False,
         )
-    return summaries
-
-
-def _population_card(
-    config: TrainConfig, learner_card: ModelCard, members: list[MemberSummary], wall: float
-) -> dict[str, Any]:
+        for learner, card in zip(learners, cards, strict=True)
+    ]
     chosen = choose(members)
     members[chosen] = replace(members[chosen], chosen=True)
-    data = learner_card.to_json()
-    data.update(
+    with atomic_output(target) as temporary:
+        shutil.copyfile(_learner_file(learners[chosen]), temporary)
+    card = replace(
+        cards[chosen],
+        complete=target.name != CHECKPOINT,
         config=config.to_json(),
         seed=config.seed,
         wall_seconds=round(wall, 3),
         best_wall_seconds=members[chosen].best_wall_seconds,
-        members=[asdict(m) for m in members],
+        members=tuple(members),
+        model_sha256=sha256_file(target),
     )
-    return data
-
-
-def _write_model(
-    config: TrainConfig, out_dir: Path, learners: list[_Learner], wall: float
-) -> TrainResult:
-    members = _summaries(learners, "model.zip")
-    chosen = learners[choose(members)]
-    source = chosen.directory / "model.zip"
-    learner_card = load_model_card(source)
-    model_path = out_dir / "model.zip"
-    with atomic_output(model_path) as temporary:
-        shutil.copyfile(source, temporary)
-    data = _population_card(config, learner_card, members, wall)
-    data["complete"] = True
-    return _finish(model_path, data)
-
-
-def _write_checkpoint(
-    config: TrainConfig, out_dir: Path, learners: list[_Learner], wall: float
-) -> TrainingInterrupted:
-    # A learner that had finished has its model instead of a checkpoint.
-    members = [
-        _summaries([learner], CHECKPOINT if learner.outcome == "interrupted" else "model.zip")[0]
-        for learner in learners
-    ]
-    best = learners[choose(members)]
-    name = CHECKPOINT if best.outcome == "interrupted" else "model.zip"
-    learner_card = load_model_card(best.directory / name)
-    checkpoint = out_dir / CHECKPOINT
-    with atomic_output(checkpoint) as temporary:
-        shutil.copyfile(best.directory / name, temporary)
-    data = _population_card(config, learner_card, members, wall)
-    data["complete"] = False
-    _finish(checkpoint, data)
-    return TrainingInterrupted(checkpoint, sum(m.timesteps for m in members))
-
-
-def _finish(model_path: Path, data: dict[str, Any]) -> TrainResult:
-    data["model_sha256"] = sha256_file(model_path)
-    path = card_path(model_path)
-    with atomic_output(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    try:
-        card = load_model_card(model_path)
-    except ModelError as error:  # our own card: a bug, not a user mistake
-        raise RuntimeError(str(error)) from None
-    return TrainResult(model_path=model_path, card_path=path, card=card)
+    return TrainResult(model_path=target, card_path=write_card(card, target), card=card)

@@ -333,7 +333,7 @@ def _train(
     with atomic_output(model_path) as temporary:
         temporary.write_bytes(state.best_zip)
     card = _card(config, domain_class, eval_env, state, int(model.num_timesteps), model_path, True)
-    written_card = _write_card(card, model_path)
+    written_card = write_card(card, model_path)
     return TrainResult(model_path=model_path, card_path=written_card, card=card)
 
 
@@ -558,7 +558,8 @@ def _card(
     )
 
 
-def _write_card(card: ModelCard, model_path: Path) -> Path:
+def write_card(card: ModelCard, model_path: Path) -> Path:
+    """Write `card` beside `model_path` (atomically); return the card's path."""
     path = card_path(model_path)
     with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(card.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -580,5 +581,5 @@ def _write_checkpoint(
         with atomic_output(out_dir / CHECKPOINT_BEST) as temporary:
             temporary.write_bytes(state.best_zip)
     card = _card(config, domain_class, env, state, int(model.num_timesteps), path, False)
-    _write_card(card, path)
+    write_card(card, path)
     return path
