@@ -14,15 +14,30 @@ Lifecycle of one episode, as the env drives it::
         domain.commit(actor, action)                 # immediate effects (reservations)
         sim.process(domain.perform(actor, action))   # effects over simulated time
         ... the simulation runs until a performed process ends (that actor decides
-        again) or the horizon passes; every event due at the horizon is processed.
+        again), the domain ends the episode (:meth:`Domain.episode_ended`), or the
+        horizon passes; every event due at the horizon is processed.
         reward = domain.collect_reward()             # earned since the last call
+
+Decisions due at the same instant are asked in the order in which the deciders
+started the actions that have just ended (the earliest started first); at time 0 in
+the order :meth:`Domain.start` returns.
+
+Randomness: every random draw of a domain comes from the ``rng`` handed to
+:meth:`Domain.start` (the env's seeded generator), so the same seed and the same
+decisions give the same episode, bit for bit.
+
+Actors that are not deciders (an automatic dispatcher) are SimPy processes the
+domain starts itself in :meth:`Domain.start`; they act by their own rules beside the
+deciders. A domain's variants are :attr:`Domain.options`, passed to its constructor
+as keyword arguments.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Generator, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import simpy
@@ -32,8 +47,27 @@ from numpy.typing import NDArray
 from domains.recorder import Recorder
 from schemas.vocabulary import Vocabulary
 
+if TYPE_CHECKING:
+    from domains.env import MultiActorEnv
+    from domains.policies import Policy
+
 Process = Generator[simpy.Event, Any, Any]
 """A SimPy process body: what one decision does over simulated time."""
+
+BaselineFactory = Callable[["MultiActorEnv"], "Policy"]
+"""Builds a rule-based policy that plays the given env (it may read the env's domain)."""
+
+
+@dataclass(frozen=True)
+class DomainOption:
+    """One switch between variants of a domain's rules (e.g. who dispatches customers)."""
+
+    name: str
+    """Keyword argument of the domain's constructor, and the key in cards and tables."""
+    choices: tuple[str, ...]
+    """Allowed values; the first is the default."""
+    description: str
+    """What the option changes, for ``--help`` and error messages."""
 
 
 class DomainError(RuntimeError):
@@ -56,7 +90,14 @@ class Domain(abc.ABC):
     observation_space: ClassVar[spaces.Box]
     """Space of :meth:`observe` (the env appends the deciding actor's one-hot index)."""
     horizon: ClassVar[float]
-    """Simulated seconds an episode lasts; events due exactly at the horizon still happen."""
+    """Simulated seconds an episode lasts at most; events due exactly at the horizon happen."""
+    options: ClassVar[tuple[DomainOption, ...]] = ()
+    """The variants the constructor accepts as keyword arguments (none by default).
+
+    ``decider_names`` and ``action_names`` may depend on them: the constructor then sets
+    them on the instance."""
+    kpi_names: ClassVar[tuple[str, ...]] = ()
+    """The keys :meth:`kpis` returns, in display order."""
 
     @abc.abstractmethod
     def start(
@@ -87,3 +128,16 @@ class Domain(abc.ABC):
     @abc.abstractmethod
     def kpis(self) -> dict[str, float]:
         """Key figures of the episode so far (e.g. ``{"finished_items": 28}``)."""
+
+    def episode_ended(self) -> bool:
+        """True once a domain event has ended the episode before the horizon (a lane
+        overran). The env checks it after every simulation event and stops at that
+        instant, in the middle of other actors' actions. Default: never."""
+        return False
+
+    @classmethod
+    def baselines(cls) -> Mapping[str, BaselineFactory]:
+        """Rule-based policies by name, offered by ``simreel record --policy NAME``.
+
+        Override it to ship a yardstick for trained models (default: none)."""
+        return {}

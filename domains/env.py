@@ -10,15 +10,21 @@ a decision and always asks the learner about the first of them:
 * :meth:`MultiActorEnv.action_masks` (what MaskablePPO calls) enables only the
   deciding actor's legal local actions.
 
-When nobody waits, the SimPy environment runs until some actor's process ends or
-the horizon passes. Every event due at the horizon is processed; decisions are never
-asked at or after it. Because the horizon bounds the run, an episode in which
-every actor is blocked ends instead of hanging.
+When nobody waits, the SimPy environment runs until some actor's process ends, the
+domain ends the episode (:meth:`~domains.domain.Domain.episode_ended`: at once, in
+the middle of other actors' actions) or the horizon passes. Every event due at the
+horizon is processed; decisions are never asked at or after it. Because the horizon
+bounds the run, an episode in which every actor is blocked ends instead of hanging.
+
+Actors whose actions end at the same instant decide in the order in which they
+started those actions (the earliest started first; at time 0, in the order the
+domain's ``start`` returns): the env numbers every action it starts and keeps the
+waiting actors in a heap by that number.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal, SupportsInt
@@ -89,7 +95,10 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
         self._n_actions = sum(action_counts)
         self.action_space = spaces.Discrete(self._n_actions)
         self._sim = simpy.Environment()
-        self._waiting: deque[int] = deque()
+        self._waiting: list[tuple[int, int]] = []
+        """Heap of (number of the action that ended, decider): who decides next comes first."""
+        self._actions_started = 0
+        self._end_time = 0.0
         self._decider: int | None = None
         self._legal = np.zeros(0, dtype=bool)
         self._recorder: Recorder = NullRecorder()
@@ -111,7 +120,9 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
         )
         self._episode = None
         self._episode_reward = 0.0
-        self._waiting = deque(self.domain.start(sim, self._recorder, self.np_random))
+        first = list(self.domain.start(sim, self._recorder, self.np_random))
+        self._waiting = [(number, decider) for number, decider in enumerate(first)]
+        self._actions_started = len(first)
         self.domain.collect_reward()  # nothing done yet; drop set-up rewards, if any
         terminated = self._advance()
         if terminated:
@@ -141,10 +152,11 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
                     f"({self.domain.decider_names[decider]}); legal actions now: {legal}"
                 )
             local = int(np.flatnonzero(self._legal)[0])
-        self._waiting.popleft()
+        heapq.heappop(self._waiting)
         self.domain.commit(decider, local)
         process = self._sim.process(self.domain.perform(decider, local))
-        process.callbacks.append(partial(self._needs_decision, decider))
+        process.callbacks.append(partial(self._needs_decision, decider, self._actions_started))
+        self._actions_started += 1
         terminated = self._advance()
         reward = self.domain.collect_reward()
         self._episode_reward += reward
@@ -180,8 +192,8 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
 
     @property
     def sim_time(self) -> float:
-        """Current simulated time in seconds."""
-        return float(self._sim.now)
+        """Current simulated time in seconds (once the episode is over: its end time)."""
+        return self._end_time if self._decider is None else float(self._sim.now)
 
     @property
     def recorded_episode(self) -> RecordedEpisode | None:
@@ -196,17 +208,18 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
 
     def _advance(self) -> bool:
         """Run the simulation until someone must decide; True once the episode is over."""
-        sim, waiting, horizon = self._sim, self._waiting, self.domain.horizon
+        sim, waiting, horizon, domain = self._sim, self._waiting, self.domain.horizon, self.domain
+        end_time = float(horizon)
         while True:
             next_time = sim.peek()
             # Settle the whole current instant first, so the decider sees every
             # change due now (e.g. a buffer filled by another actor at this instant).
             if waiting and next_time > sim.now and sim.now < horizon:
-                decider = waiting[0]
-                legal = np.asarray(self.domain.legal_actions(decider), dtype=bool)
+                decider = waiting[0][1]
+                legal = np.asarray(domain.legal_actions(decider), dtype=bool)
                 if legal.shape != (self._action_counts[decider],) or not legal.any():
                     raise DomainError(
-                        f"domain {self.domain.domain_id!r}: legal_actions({decider}) returned "
+                        f"domain {domain.domain_id!r}: legal_actions({decider}) returned "
                         f"{legal!r}; expected {self._action_counts[decider]} booleans, one True"
                     )
                 self._decider, self._legal = decider, legal
@@ -214,14 +227,18 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
             if next_time > horizon:
                 break
             sim.step()
+            if domain.episode_ended():
+                end_time = float(sim.now)
+                break
         self._decider = None
+        self._end_time = end_time
         if isinstance(self._recorder, EventRecorder):
-            self._episode = self._recorder.finish(float(horizon))
-            self._episode.kpis = self.domain.kpis()
+            self._episode = self._recorder.finish(end_time)
+            self._episode.kpis = domain.kpis()
         return True
 
-    def _needs_decision(self, decider: int, _event: simpy.Event) -> None:
-        self._waiting.append(decider)
+    def _needs_decision(self, decider: int, action_number: int, _event: simpy.Event) -> None:
+        heapq.heappush(self._waiting, (action_number, decider))
 
     def _observation(self) -> NDArray[np.float32]:
         who = np.zeros(self._n_deciders, dtype=np.float32)
@@ -231,5 +248,5 @@ class MultiActorEnv(gym.Env[NDArray[np.float32], np.int64]):
 
     def _info(self) -> dict[str, Any]:
         if self._decider is None:
-            return {"decider": -1, "sim_time": float(self.domain.horizon)}
+            return {"decider": -1, "sim_time": self._end_time}
         return {"decider": self._decider, "sim_time": float(self._sim.now)}

@@ -9,6 +9,8 @@ A third-party package makes its domain available to ``simreel train`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,10 @@ if TYPE_CHECKING:
     from domains.domain import Domain
 
 DOMAIN_GROUP = "simreel.domains"
-_BUILT_IN = {"factory": "domains.factory.simulation:FactoryDomain"}
+_BUILT_IN = {
+    "factory": "domains.factory.simulation:FactoryDomain",
+    "cashier": "domains.cashier.simulation:CashierDomain",
+}
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
@@ -45,3 +50,53 @@ def load_domain(domain_id: str) -> type[Domain]:
         )
     loaded: type[Domain] = entry_points[domain_id].load()
     return loaded
+
+
+def resolve_options(domain_class: type[Domain], given: Mapping[str, str]) -> dict[str, str]:
+    """Every option of `domain_class` with its value: `given` ones checked, the rest defaults.
+
+    ConfigError names an unknown option or value and lists what the domain accepts.
+    """
+    declared = {option.name: option for option in domain_class.options}
+    for name, value in given.items():
+        option = declared.get(name)
+        if option is None:
+            accepted = (
+                ", ".join(f"{o.name} ({'|'.join(o.choices)})" for o in domain_class.options)
+                or "none"
+            )
+            raise ConfigError(
+                f"domain {domain_class.domain_id!r} has no option {name!r}; its options: "
+                f"{accepted}"
+            )
+        if value not in option.choices:
+            raise ConfigError(
+                f"option {name}={value!r} is not one of {', '.join(option.choices)} "
+                f"(domain {domain_class.domain_id!r}: {option.description})"
+            )
+    return {
+        option.name: given.get(option.name, option.choices[0]) for option in domain_class.options
+    }
+
+
+def domain_factory(domain_class: type[Domain], options: Mapping[str, str]) -> Callable[[], Domain]:
+    """A picklable function building `domain_class` with `options` (for envs in other processes)."""
+    return partial(domain_class, **resolve_options(domain_class, options))
+
+
+def parse_option_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """``["dispatcher=automatic"]`` as a dict; ConfigError for a pair without ``=``."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigError(
+                f"--option {pair!r} must be NAME=VALUE, e.g. --option dispatcher=automatic"
+            )
+        options[name.strip()] = value.strip()
+    return options
+
+
+def describe_options(options: Mapping[str, str]) -> str:
+    """Options as people write them: ``dispatcher=automatic`` (or ``no options``)."""
+    return ", ".join(f"{name}={value}" for name, value in options.items()) or "no options"

@@ -23,12 +23,15 @@ from schemas.vocabulary import Vocabulary, VocabularyError
 
 SCHEMA_NAME: Final = "simreel.events"
 """Value of ``schema`` in the metadata: marks a Parquet file as a simreel event table."""
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """The version this code writes, and the newest it reads."""
 METADATA_KEY: Final = "simreel"
 """The one Parquet key-value metadata key simreel reserves."""
 
 _FIX_REWRITE = "re-record the table, or fix the writer following schemas/README.md"
+
+OptionValue = str | int | float | bool
+"""A domain option's value: a JSON scalar."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class TableMetadata:
     """Free-form record of how the table was made (policy, versions, creation time)."""
     migrated_from: int | None = None
     """The schema version found in the file when it was older and has been migrated."""
+    domain_options: dict[str, OptionValue] = field(default_factory=dict)
+    """The domain variant the episodes were simulated with (e.g. ``{"dispatcher": "automatic"}``)."""
 
     def episode(self, k: int) -> EpisodeSummary | None:
         """The summary of episode `k`, or None if the table has no such episode."""
@@ -86,7 +91,11 @@ class TableMetadata:
         return {
             "schema": SCHEMA_NAME,
             "schema_version": self.schema_version,
-            "domain": {"id": self.domain_id, "version": self.domain_version},
+            "domain": {
+                "id": self.domain_id,
+                "version": self.domain_version,
+                "options": dict(self.domain_options),
+            },
             "vocabulary": self.vocabulary.to_json(),
             "episodes": [summary.to_json() for summary in self.episodes],
             "provenance": self.provenance,
@@ -151,6 +160,7 @@ def parse_metadata(
     domain = field_.mapping(document, "domain")
     domain_id = field_.string(domain, "id", "domain.id")
     domain_version = field_.integer(domain, "version", "domain.version")
+    domain_options = field_.options(domain)
     try:
         vocabulary = Vocabulary.from_json(document.get("vocabulary"))
     except VocabularyError as error:
@@ -190,6 +200,7 @@ def parse_metadata(
         episodes=episodes,
         provenance=provenance,
         migrated_from=migrated_from,
+        domain_options=domain_options,
     )
 
 
@@ -223,6 +234,17 @@ class _Fields:
         if not _is_int(value) or value < minimum:
             raise self._fail(name, f"an integer >= {minimum}", value)
         return int(value)
+
+    def options(self, domain: Mapping[str, Any]) -> dict[str, OptionValue]:
+        value = domain.get("options", {})
+        if not isinstance(value, Mapping):
+            raise self._fail("domain.options", "an object of option: value", value)
+        for key, option in value.items():
+            if isinstance(option, float) and not math.isfinite(option):
+                raise self._fail(f"domain.options.{key}", "a string, number or boolean", option)
+            if not isinstance(option, str | int | float | bool):
+                raise self._fail(f"domain.options.{key}", "a string, number or boolean", option)
+        return dict(value)
 
     def number(
         self, parent: Mapping[str, Any], key: str, name: str, default: float | None

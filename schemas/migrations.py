@@ -7,8 +7,8 @@ test that reads it (``tests/test_events_migrations.py`` fails when a registered
 migration has no golden file). Migrations run in memory on read; files on disk are
 never rewritten behind the user's back.
 
-Version 1 is the first published version, so the registry is empty: the mechanism
-is exercised by tests that register a fake older version.
+Registered: v1 → v2 (short-lived kinds, display hints and domain options; the
+columns are unchanged). Tests also register a fake "v0" to exercise the chain.
 """
 
 from __future__ import annotations
@@ -100,3 +100,18 @@ def upgrade(
         version += 1
         document["schema_version"] = version
     return table, document
+
+
+@register(1, "v2 adds short-lived kinds, state colours, quantity attributes and domain options")
+def _v1_to_v2(table: pa.Table, document: dict[str, Any]) -> tuple[pa.Table, dict[str, Any]]:
+    """The columns are the same; v1 declared none of v2's additions, so each gets its empty
+    value: no short-lived kinds, no colours, no quantities, no domain options."""
+    vocabulary = dict(document["vocabulary"])
+    vocabulary["short_lived"] = []
+    vocabulary["colours"] = {}
+    vocabulary["attributes"] = [
+        {**attribute, "quantity": False} for attribute in vocabulary.get("attributes", [])
+    ]
+    domain = dict(document["domain"])
+    domain["options"] = {}
+    return table, {**document, "vocabulary": vocabulary, "domain": domain}

@@ -68,6 +68,15 @@ class Attr(StrEnum):
     COUNT = "count"
 
 
+COLOURS: Final = {
+    WorkerState.WORKING: "#2ea043",
+    WorkerState.STALLED: "#d63031",
+    WorkerState.WALKING: "#1f6feb",
+    BufferState.LEVEL: "#f4b728",
+    CounterState.COUNT: "#57606a",
+}
+"""One colour per state, shared by the factory painter and the generic timeline."""
+
 ACTION_NAMES: Final = ("work", *(f"go to {station}" for station in STATIONS))
 """Local actions of each worker: 0 = work, 1 + k = go to station k."""
 
@@ -86,7 +95,10 @@ VOCABULARY: Final = Vocabulary(
         Attribute(Attr.DESTINATION, "string", "station a walking worker heads for"),
         Attribute(Attr.ITEM, "int64", "id of the item being worked on (numbered from 0 at s0)"),
         Attribute(Attr.WAITING_FOR, "string", "what a stalled worker waits for: item or room"),
-        Attribute(Attr.LEVEL, "int64", f"items in the buffer (0..{BUFFER_CAPACITY})"),
-        Attribute(Attr.COUNT, "int64", "items finished so far"),
+        Attribute(
+            Attr.LEVEL, "int64", f"items in the buffer (0..{BUFFER_CAPACITY})", quantity=True
+        ),
+        Attribute(Attr.COUNT, "int64", "items finished so far", quantity=True),
     ),
+    colours=dict(COLOURS),
 )
