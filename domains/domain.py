@@ -83,9 +83,10 @@ class Domain(abc.ABC):
     """Raised whenever a rule changes, so old models and tables are told apart."""
     vocabulary: ClassVar[Vocabulary]
     """Actors, states and attributes this domain records."""
-    decider_names: ClassVar[tuple[str, ...]]
-    """Actors controlled by the policy, in action-space order."""
-    action_names: ClassVar[tuple[tuple[str, ...], ...]]
+    decider_names: tuple[str, ...]
+    """Actors controlled by the policy, in action-space order (a class attribute, or set by
+    the constructor when an option changes who decides)."""
+    action_names: tuple[tuple[str, ...], ...]
     """Per decider, the names of its local actions (their count is the local action count)."""
     observation_space: ClassVar[spaces.Box]
     """Space of :meth:`observe` (the env appends the deciding actor's one-hot index)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from schemas.vocabulary import Vocabulary
+from schemas.vocabulary import Declaration, Vocabulary
 
 AttributeValue = int | float | str | bool | None
 
@@ -85,6 +85,9 @@ class EventRecorder:
         }
         self._open_row: dict[str, int] = {}
         self._finished = False
+        # Resolving an instance name (customer_17) takes a pattern match; each name is
+        # resolved once.
+        self._declarations: dict[str, Declaration] = {}
 
     def enter(self, actor: str, state: str, **attributes: AttributeValue) -> None:
         self._check(actor, state, attributes)
@@ -126,7 +129,9 @@ class EventRecorder:
         if self._finished:
             raise RecordingError(f"event for {actor!r} after the episode was finished")
         try:
-            declared = self._vocabulary.actor(actor)
+            declared = self._declarations.get(actor)
+            if declared is None:
+                declared = self._declarations[actor] = self._vocabulary.declaration(actor)
             for name, value in attributes.items():
                 attribute = self._vocabulary.attribute(name)
                 if value is not None and (

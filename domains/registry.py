@@ -66,8 +66,7 @@ def resolve_options(domain_class: type[Domain], given: Mapping[str, str]) -> dic
                 or "none"
             )
             raise ConfigError(
-                f"domain {domain_class.domain_id!r} has no option {name!r}; its options: "
-                f"{accepted}"
+                f"domain {domain_class.domain_id!r} has no option {name!r}; its options: {accepted}"
             )
         if value not in option.choices:
             raise ConfigError(

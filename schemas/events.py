@@ -1,7 +1,7 @@
 """The event table: one Parquet file of intervals (actor, state, start, end) per recording.
 
 The table is the contract between simulation and rendering, so it is written and
-read only here, and both directions check the whole of schema v1
+read only here, and both directions check the whole of the current schema
 (``schemas/README.md``): :func:`write_events` refuses to write a table a reader would
 refuse, and :func:`read_events` refuses any file that breaks the schema with a
 :class:`~schemas.errors.TableError` naming the file, the row or metadata field,
@@ -32,6 +32,7 @@ from schemas.metadata import (
     SCHEMA_NAME,
     SCHEMA_VERSION,
     EpisodeSummary,
+    OptionValue,
     TableMetadata,
     parse_metadata,
     read_document,
@@ -48,6 +49,7 @@ __all__ = [
     "EpisodeColumns",
     "EpisodeSummary",
     "EventTable",
+    "OptionValue",
     "TableMetadata",
     "arrow_schema",
     "read_events",
@@ -88,7 +90,11 @@ class EpisodeColumns(Protocol):
 
 @dataclass(frozen=True)
 class EventTable:
-    """A validated event table in memory: the Arrow table (canonical v1 types) and its metadata."""
+    """A validated event table in memory: the Arrow table (canonical types) and its metadata.
+
+    A table read from an older schema version has been upgraded: it looks exactly like
+    one written today (``metadata.migrated_from`` says what the file held).
+    """
 
     table: pa.Table
     """Rows ordered by (episode, start, seq); strings as plain ``string``; no schema metadata."""
@@ -123,8 +129,12 @@ def write_events(
     domain_version: int,
     vocabulary: Vocabulary,
     provenance: dict[str, Any],
+    domain_options: Mapping[str, OptionValue] | None = None,
 ) -> Path:
-    """Write `episodes` (episode k = ``episodes[k]``) as a v1 event table at `path`.
+    """Write `episodes` (episode k = ``episodes[k]``) as an event table at `path`.
+
+    `domain_options` are the domain variant the episodes were simulated with (e.g.
+    ``{"dispatcher": "automatic"}``); None or empty for a domain without options.
 
     Checks the table exactly as :func:`read_events` would before writing anything,
     and writes through a temporary file, so `path` is either the complete new table
@@ -158,6 +168,7 @@ def write_events(
         vocabulary=vocabulary,
         episodes=summaries,
         provenance=dict(provenance),
+        domain_options=dict(domain_options or {}),
     )
     try:
         text = metadata.dumps()
@@ -166,7 +177,7 @@ def write_events(
             target,
             f"the metadata cannot be stored as strict JSON: {error}",
             "pass only JSON values (finite numbers, strings, lists, objects) in the "
-            "provenance, rewards and KPIs",
+            "provenance, rewards, KPIs and domain options",
         ) from None
     # Round-trip through the reader's parser so the writer cannot produce metadata
     # the reader rejects (e.g. an empty domain id).
@@ -226,7 +237,7 @@ def read_events(path: str | Path) -> EventTable:
 
 
 def _episode_table(k: int, episode: EpisodeColumns, vocabulary: Vocabulary, path: Path) -> pa.Table:
-    """Columns of one episode in the v1 layout (not yet sorted or validated)."""
+    """Columns of one episode in the table layout (not yet sorted or validated)."""
     n = len(episode.actor)
     lengths = {
         "actor": n,

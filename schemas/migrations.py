@@ -105,13 +105,24 @@ def upgrade(
 @register(1, "v2 adds short-lived kinds, state colours, quantity attributes and domain options")
 def _v1_to_v2(table: pa.Table, document: dict[str, Any]) -> tuple[pa.Table, dict[str, Any]]:
     """The columns are the same; v1 declared none of v2's additions, so each gets its empty
-    value: no short-lived kinds, no colours, no quantities, no domain options."""
-    vocabulary = dict(document["vocabulary"])
-    vocabulary["short_lived"] = []
-    vocabulary["colours"] = {}
-    vocabulary["attributes"] = [
-        {**attribute, "quantity": False} for attribute in vocabulary.get("attributes", [])
-    ]
-    domain = dict(document["domain"])
-    domain["options"] = {}
-    return table, {**document, "vocabulary": vocabulary, "domain": domain}
+    value: no short-lived kinds, no colours, no quantities, no domain options.
+
+    v1 readers ignored unknown keys, so any v2 key already in a v1 document meant nothing
+    and is replaced. A malformed field (a vocabulary that is not an object) is passed on
+    untouched: the metadata parser then names it, which a crash here could not.
+    """
+    upgraded = dict(document)
+    vocabulary = document.get("vocabulary")
+    if isinstance(vocabulary, dict):
+        vocabulary = {**vocabulary, "short_lived": [], "colours": {}}
+        attributes = vocabulary.get("attributes", [])
+        if isinstance(attributes, list):
+            vocabulary["attributes"] = [
+                {**attribute, "quantity": False} if isinstance(attribute, dict) else attribute
+                for attribute in attributes
+            ]
+        upgraded["vocabulary"] = vocabulary
+    domain = document.get("domain")
+    if isinstance(domain, dict):
+        upgraded["domain"] = {**domain, "options": {}}
+    return table, upgraded

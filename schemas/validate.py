@@ -1,4 +1,4 @@
-"""Check an event table against schema v1, column by column, with vectorised pyarrow compute.
+"""Check an event table against the current schema, column by column, with vectorised compute.
 
 Tables may hold millions of rows, so no check loops over rows in Python: each one
 builds a boolean "bad" array with :mod:`pyarrow.compute` and reports only the first
@@ -42,7 +42,7 @@ _SORT_FIX = "sort the rows by (episode, start, seq) before writing"
 
 
 def arrow_schema(vocabulary: Vocabulary) -> pa.Schema:
-    """The exact Arrow schema of a v1 table for `vocabulary` (without file metadata)."""
+    """The exact Arrow schema of a table for `vocabulary` (without file metadata)."""
     fields = [pa.field(name, type_, nullable=False) for name, type_ in CORE_COLUMNS]
     fields += [
         pa.field(attribute.name, ATTRIBUTE_ARROW_TYPES[attribute.type], nullable=True)
@@ -139,49 +139,57 @@ def _check_vocabulary(table: pa.Table, vocabulary: Vocabulary, path: str | Path)
     """Every actor is declared (by name, or as an instance of a short-lived kind), and every
     state is one of its declaration's states.
 
-    Only the distinct actor names and (actor, state) pairs are checked, so the cost is a
-    group-by over the rows plus Python work per distinct pair, not per row.
+    Each distinct actor name is resolved once (kind patterns are regexes run by Arrow over
+    the distinct names), then every row's (owner, state) key is looked up in the allowed
+    set: no Python work per row, per instance or per (actor, state) pair, which matters
+    for domains that number their customers across thousands of episodes.
     """
-    pairs = table.select(["actor", "state"]).group_by(["actor", "state"]).aggregate([])
-    declarations: dict[str, Declaration | None] = {}
-    for actor in pc.unique(pairs.column("actor")).to_pylist():
-        try:
-            declarations[actor] = vocabulary.declaration(actor)
-        except KeyError:
-            declarations[actor] = None
-    undeclared = sorted(actor for actor, found in declarations.items() if found is None)
-    if undeclared:
-        row = _first(pc.equal(table.column("actor"), undeclared[0]))
-        patterns = [f"{kind.prefix}<n>" for kind in vocabulary.short_lived]
+    actor = table.column("actor")
+    names = pc.unique(actor)
+    named = pc.is_in(names, value_set=pa.array(vocabulary.actor_names, pa.string()))
+    # The owner of a named actor is its name; of an instance, "<kind>", which no actor
+    # name can equal (names start with a letter).
+    owner = pc.if_else(named, names, pa.nulls(len(names), pa.string()))
+    for kind in vocabulary.short_lived:
+        is_instance = pc.and_(pc.invert(named), pc.match_substring_regex(names, kind.pattern))
+        owner = pc.if_else(is_instance, pa.scalar(f"<{kind.kind}>"), owner)
+    if owner.null_count:
+        unknown = pc.filter(names, pc.is_null(owner))
+        # Never None: every distinct name occurs in the column.
+        first = _first(pc.is_in(actor, value_set=unknown)) or 0
+        # The regular expressions, not "customer_<n>": the common mistake is an instance
+        # that almost matches (customer_01, Customer_1), and the pattern shows why not.
+        patterns = [kind.pattern for kind in vocabulary.short_lived]
         raise TableError(
             path,
-            f"{_row(table, row or 0)}: actor {undeclared[0]!r} is not declared in the "
+            f"{_row(table, first)}: actor {actor[first].as_py()!r} is not declared in the "
             f"vocabulary; declared actors: {list(vocabulary.actor_names)}"
-            + (f", short-lived instances: {patterns}" if patterns else ""),
+            + (
+                f"; instances of short-lived kinds must match one of {patterns}" if patterns else ""
+            ),
             "declare the actor (or its short-lived kind) in the metadata vocabulary, "
             "or drop its rows",
         )
-    for actor, state in zip(
-        pairs.column("actor").to_pylist(), pairs.column("state").to_pylist(), strict=True
-    ):
-        declaration = declarations[actor]
-        if declaration is not None and state not in declaration.states:
-            row = _first(
-                pc.and_(
-                    pc.equal(table.column("actor"), actor), pc.equal(table.column("state"), state)
-                )
-            )
-            owner = (
-                f"actor {actor!r}"
-                if isinstance(declaration, Actor)
-                else f"actor {actor!r} (short-lived kind {declaration.kind!r})"
-            )
-            raise TableError(
-                path,
-                f"{_row(table, row or 0)}: state {state!r} is not declared for {owner}; "
-                f"its declared states: {list(declaration.states)}",
-                "declare the state for that actor in the metadata vocabulary",
-            )
+    row_owner = pc.take(owner, pc.index_in(actor, value_set=names))
+    # One key per (owner, state) pair; the unit separator cannot occur in a valid name.
+    allowed = [f"{a.name}\x1f{state}" for a in vocabulary.actors for state in a.states]
+    allowed += [f"<{k.kind}>\x1f{state}" for k in vocabulary.short_lived for state in k.states]
+    keys = pc.binary_join_element_wise(row_owner, table.column("state"), "\x1f")
+    bad = pc.invert(pc.is_in(keys, value_set=pa.array(allowed, pa.string())))
+    if (row := _first(bad)) is not None:
+        name = actor[row].as_py()
+        declaration: Declaration = vocabulary.declaration(name)
+        owner_text = (
+            f"actor {name!r}"
+            if isinstance(declaration, Actor)
+            else f"actor {name!r} (short-lived kind {declaration.kind!r})"
+        )
+        raise TableError(
+            path,
+            f"{_row(table, row)}: state {table.column('state')[row].as_py()!r} is not "
+            f"declared for {owner_text}; its declared states: {list(declaration.states)}",
+            "declare the state for that actor in the metadata vocabulary",
+        )
 
 
 def _check_episodes(table: pa.Table, metadata: TableMetadata, path: str | Path) -> None:

@@ -48,7 +48,7 @@ class VocabularyError(ValueError):
 
 
 def _check_name(kind: str, name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise VocabularyError(
             f"{kind} name {name!r} is not valid: expected lower-case snake_case "
             "(letters, digits, underscores, starting with a letter)"
@@ -129,7 +129,7 @@ class ShortLivedKind:
         object.__setattr__(self, "prefix", str(self.prefix))
         object.__setattr__(self, "states", tuple(str(state) for state in self.states))
         _check_name("short-lived kind", self.kind)
-        if not _PREFIX.match(self.prefix):
+        if not _PREFIX.fullmatch(self.prefix):
             raise VocabularyError(
                 f"short-lived kind {self.kind!r} has prefix {self.prefix!r}; expected "
                 "lower-case snake_case ending in '_' (e.g. 'customer_')"
@@ -145,7 +145,7 @@ class ShortLivedKind:
     def matches(self, name: str) -> bool:
         """True if `name` is an instance name of this kind."""
         return name.startswith(self.prefix) and bool(
-            _INSTANCE_NUMBER.match(name[len(self.prefix) :])
+            _INSTANCE_NUMBER.fullmatch(name[len(self.prefix) :])
         )
 
     @property
@@ -194,7 +194,8 @@ class Vocabulary:
                         f"named actor {actor.name!r} looks like an instance of short-lived kind "
                         f"{kind.kind!r} (prefix {kind.prefix!r}); rename the actor or the prefix"
                     )
-        states = {state for d in (*self.actors, *self.short_lived) for state in d.states}
+        declarations: tuple[Declaration, ...] = (*self.actors, *self.short_lived)
+        states = {state for d in declarations for state in d.states}
         colours = {}
         for state, colour in dict(self.colours).items():
             if state not in states:
@@ -202,7 +203,7 @@ class Vocabulary:
                     f"colours: {state!r} is not a declared state; declared states: "
                     f"{sorted(states)}"
                 )
-            if not isinstance(colour, str) or not _COLOUR.match(colour.lower()):
+            if not isinstance(colour, str) or not _COLOUR.fullmatch(colour.lower()):
                 raise VocabularyError(
                     f"colours: state {state!r} has colour {colour!r}; expected '#rrggbb' "
                     "(six hexadecimal digits)"
@@ -264,7 +265,8 @@ class Vocabulary:
     def state_names(self) -> tuple[str, ...]:
         """Every state name, in declaration order (named actors first), each once."""
         names: dict[str, None] = {}
-        for declaration in (*self.actors, *self.short_lived):
+        declarations: tuple[Declaration, ...] = (*self.actors, *self.short_lived)
+        for declaration in declarations:
             names.update(dict.fromkeys(declaration.states))
         return tuple(names)
 

@@ -1,10 +1,16 @@
 """``simreel inspect TABLE``: what happened in a recording, summarised with polars.
 
 Works for any domain, reading only the table and its metadata: the episodes with
-their KPIs, each actor's share of time per state, how counters rose over time, and
-the provenance. Counters are the actors whose vocabulary ``kind`` is ``"counter"``
-(the factory's ``finished``); their value is their first numeric attribute, and the
-summary shows by how much it rose in each time bucket (a minute by default).
+their KPIs, each named actor's share of time per state, the short-lived kinds (how
+many instances, how long they lived, how they spent their lives), how counters rose
+over time, and the provenance. Counters are the actors whose vocabulary ``kind`` is
+``"counter"`` (the factory's ``finished``); their value is their first quantity
+attribute that holds values (first numeric attribute in tables without quantities),
+and the summary shows by how much it rose in each time bucket (a minute by default).
+
+Instances of short-lived kinds are summarised per kind, never one by one: a table
+may hold thousands of customers. Everything is computed with polars group-bys, so
+the cost does not grow with Python work per row or per instance.
 """
 
 from __future__ import annotations
@@ -37,21 +43,30 @@ def summarise(events: EventTable, *, bucket_seconds: float = 60.0) -> dict[str, 
         "path": str(events.path) if events.path else None,
         "schema_version": meta.schema_version,
         "migrated_from": meta.migrated_from,
-        "domain": {"id": meta.domain_id, "version": meta.domain_version},
+        "domain": {
+            "id": meta.domain_id,
+            "version": meta.domain_version,
+            "options": dict(meta.domain_options),
+        },
         "rows": frame.height,
         "episodes": [summary.to_json() for summary in meta.episodes],
         "state_share": _state_share(events, frame),
+        "short_lived": _short_lived(events, frame),
         "counters": _counters(events, frame, bucket_seconds),
         "provenance": meta.provenance,
     }
 
 
 def _state_share(events: EventTable, frame: pl.DataFrame) -> dict[str, dict[str, float]]:
-    """Per actor, the fraction of all episodes' simulated time spent in each state."""
+    """Per named actor, the fraction of all episodes' simulated time spent in each state.
+
+    Instances of short-lived kinds are left out here (see :func:`_short_lived`)."""
     total = sum(summary.end_time for summary in events.metadata.episodes)
+    named = list(events.metadata.vocabulary.actor_names)
     seconds = {
         (row["actor"], row["state"]): row["seconds"]
-        for row in frame.group_by("actor", "state")
+        for row in frame.filter(pl.col("actor").is_in(named))
+        .group_by("actor", "state")
         .agg(seconds=(pl.col("end") - pl.col("start")).sum())
         .iter_rows(named=True)
     }
@@ -64,10 +79,87 @@ def _state_share(events: EventTable, frame: pl.DataFrame) -> dict[str, dict[str,
     }
 
 
+def _short_lived(events: EventTable, frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per short-lived kind: its instances (in all and per episode), their mean lifetime and
+    the share of their lifetimes spent in each state.
+
+    An instance is one actor name in one episode; its lifetime runs from the start of its
+    first interval to the end of its last (gaps count as "no state"). Shares divide the
+    seconds in a state by the sum of all the kind's lifetimes.
+    """
+    kinds = events.metadata.vocabulary.short_lived
+    if not kinds:
+        return {}
+    # Resolve each distinct actor name once, then join: the regexes run over the names,
+    # not over every row.
+    resolved = pl.lit(None, dtype=pl.String)
+    for kind in reversed(kinds):  # names match at most one kind, so the order is moot
+        resolved = (
+            pl.when(pl.col("actor").str.contains(kind.pattern))
+            .then(pl.lit(kind.kind))
+            .otherwise(resolved)
+        )
+    names = (
+        frame.select(pl.col("actor").unique())
+        .with_columns(kind=resolved)
+        .filter(pl.col("kind").is_not_null())
+    )
+    rows = frame.select("episode", "actor", "state", "start", "end").join(names, on="actor")
+    instances = rows.group_by("kind", "episode", "actor").agg(
+        lifetime=pl.col("end").max() - pl.col("start").min()
+    )
+    totals = {
+        row["kind"]: row
+        for row in instances.group_by("kind")
+        .agg(
+            instances=pl.len(),
+            mean_lifetime=pl.col("lifetime").mean(),
+            lifetimes=pl.col("lifetime").sum(),
+        )
+        .iter_rows(named=True)
+    }
+    per_episode = {
+        (row["kind"], row["episode"]): row["instances"]
+        for row in instances.group_by("kind", "episode")
+        .agg(instances=pl.len())
+        .iter_rows(named=True)
+    }
+    seconds = {
+        (row["kind"], row["state"]): row["seconds"]
+        for row in rows.group_by("kind", "state")
+        .agg(seconds=(pl.col("end") - pl.col("start")).sum())
+        .iter_rows(named=True)
+    }
+    result: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        total = totals.get(kind.kind, {"instances": 0, "mean_lifetime": None, "lifetimes": 0.0})
+        lifetimes = total["lifetimes"]
+        result[kind.kind] = {
+            "prefix": kind.prefix,
+            "pattern": kind.pattern,
+            "instances": total["instances"],
+            "per_episode": [
+                {"episode": s.episode, "instances": per_episode.get((kind.kind, s.episode), 0)}
+                for s in events.metadata.episodes
+            ],
+            "mean_lifetime": total["mean_lifetime"],
+            "state_share": {
+                state: (seconds.get((kind.kind, state), 0.0) / lifetimes if lifetimes > 0 else 0.0)
+                for state in kind.states
+            },
+        }
+    return result
+
+
 def _counters(events: EventTable, frame: pl.DataFrame, bucket: float) -> dict[str, Any]:
     """Per counter actor and episode, the rise of its value in each time bucket."""
     vocabulary = events.metadata.vocabulary
-    numeric = [a.name for a in vocabulary.attributes if a.type in _NUMERIC]
+    # A declared quantity is the counter's value for sure; an id (an item number) is
+    # not, so plain numeric attributes come last (tables older than v2 have no quantities).
+    numeric = [
+        *vocabulary.quantities,
+        *(a.name for a in vocabulary.attributes if a.type in _NUMERIC and not a.quantity),
+    ]
     result: dict[str, Any] = {}
     for actor in vocabulary.actors:
         if actor.kind != COUNTER_KIND:
@@ -106,11 +198,13 @@ def _counters(events: EventTable, frame: pl.DataFrame, bucket: float) -> dict[st
 
 def format_text(summary: dict[str, Any]) -> str:
     """The human-readable form of :func:`summarise`'s result."""
+    options = summary["domain"].get("options") or {}
     lines = [
         f"{summary['path']}: simreel.events v{summary['schema_version']}"
         + (f" (migrated from v{summary['migrated_from']})" if summary["migrated_from"] else "")
-        + f", domain {summary['domain']['id']} v{summary['domain']['version']}, "
-        f"{len(summary['episodes'])} episode(s), {summary['rows']} intervals",
+        + f", domain {summary['domain']['id']} v{summary['domain']['version']}"
+        + (f" ({_flat(options)})" if options else "")
+        + f", {len(summary['episodes'])} episode(s), {summary['rows']} intervals",
         "",
         "Episodes",
     ]
@@ -140,6 +234,7 @@ def format_text(summary: dict[str, Any]) -> str:
             cells.append(f"(no state {rest:.1%})")
         share_rows.append([actor, *cells])
     lines += _columns(share_rows)
+    lines += _short_lived_text(summary.get("short_lived", {}))
     for actor, counter in summary["counters"].items():
         bucket = counter["bucket_seconds"]
         lines += ["", f"{actor} ({counter['attribute']}) rise per {bucket:g}s bucket"]
@@ -155,6 +250,34 @@ def format_text(summary: dict[str, Any]) -> str:
     for key, value in summary["provenance"].items():
         lines.append(f"  {key}: {_flat(value)}")
     return "\n".join(lines)
+
+
+def _short_lived_text(kinds: dict[str, dict[str, Any]]) -> list[str]:
+    """Two lines per kind, whatever the number of instances or episodes."""
+    if not kinds:
+        return []
+    lines = ["", "Short-lived actors (all episodes; shares of the instances' lifetimes)"]
+    for kind, data in kinds.items():
+        counts = [e["instances"] for e in data["per_episode"]]
+        if len(counts) > 1:
+            spread = (
+                f"per episode min {min(counts)}, mean {_number(sum(counts) / len(counts))}, "
+                f"max {max(counts)}"
+            )
+        else:
+            spread = "in one episode" if counts else "no episodes"
+        lifetime = data["mean_lifetime"]
+        lines.append(
+            f"  {kind} ({data['prefix']}<n>): {data['instances']} instances ({spread}), "
+            "mean lifetime " + ("-" if lifetime is None else f"{_number(lifetime)}s")
+        )
+        shares = data["state_share"]
+        cells = [f"{state} {share:.1%}" for state, share in shares.items()]
+        rest = max(0.0, 1.0 - sum(shares.values()))
+        if data["instances"] and rest >= 0.0005:
+            cells.append(f"(no state {rest:.1%})")
+        lines.append("    " + "  ".join(cells))
+    return lines
 
 
 def _columns(rows: list[list[str]]) -> list[str]:
@@ -191,7 +314,7 @@ def _flat(value: object) -> str:
     help="Seconds per time bucket of the counters (e.g. items finished per minute).",
 )
 def inspect_command(table: Path, as_json: bool, bucket: float) -> None:
-    """Summarise an event table: episodes and KPIs, time per state, counters, provenance.
+    """Summarise an event table: episodes, KPIs, time per state, short-lived kinds, counters.
 
     The table is checked fully first; a broken table gives one line and exit code 2.
 

@@ -4,14 +4,16 @@ A model is two files side by side: ``model.zip`` (an SB3 MaskablePPO save) and
 ``model.json`` (its card: how it was made, what it fits, its sha256). ``simreel
 record`` plays a model through :func:`load_policy`, which refuses a model whose card
 is missing or broken, whose zip was changed after training, or that was trained on
-another domain, another domain version or another observation/action layout.
+another domain, another domain version, another variant of the domain (its options)
+or another observation/action layout.
 """
 
 from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast, get_args, get_origin, get_type_hints
 
@@ -28,10 +30,12 @@ DEFAULT_MODEL: Path = (
 )
 """The committed factory model, found from this file (never from the working directory)."""
 
-CARD_FORMAT = 2
+CARD_FORMAT = 3
 """Version of the card's layout; raised when a field changes meaning or goes away.
 
-Format 2 added ``members``; a format-1 card (one learner) still reads, with no members.
+Format 2 added ``members``; format 3 added ``domain_options``. Older cards still read:
+format 1 as one learner with no members, formats 1 and 2 as made with no options (the
+only domain then, the factory, has none).
 """
 
 
@@ -106,6 +110,8 @@ class ModelCard:
     """Digest of the zip beside the card; a different zip is refused."""
     members: tuple[MemberSummary, ...] = ()
     """The learners of a population run, the chosen one marked (empty for a single learner)."""
+    domain_options: dict[str, str] = field(default_factory=dict)
+    """The domain variant the model was trained on (e.g. ``{"dispatcher": "automatic"}``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The card as JSON-ready data (tuples become lists)."""
@@ -116,6 +122,7 @@ class ModelCard:
         return {
             "domain_id": self.domain_id,
             "domain_version": self.domain_version,
+            "domain_options": dict(self.domain_options),
             "seed": self.seed,
             "timesteps": self.timesteps,
             "best_finished_items": self.best_finished_items,
@@ -156,11 +163,14 @@ def load_model_card(model_path: Path) -> ModelCard:
     hints = get_type_hints(ModelCard)
     if data.get("card_format") == 1:  # format 1 had no population runs
         data = {**data, "members": []}
-    for field in fields(ModelCard):
-        if field.name not in data:
-            raise ModelError(f"{path}: field {field.name!r} is missing; {_FIX}")
-        values[field.name] = _checked(path, field.name, data[field.name], hints[field.name])
-    if values["card_format"] not in (1, CARD_FORMAT):
+    if data.get("card_format") in (1, 2):  # formats 1 and 2 knew no domain options
+        data = {**data, "domain_options": {}}
+    for card_field in fields(ModelCard):
+        name = card_field.name
+        if name not in data:
+            raise ModelError(f"{path}: field {name!r} is missing; {_FIX}")
+        values[name] = _checked(path, name, data[name], hints[name])
+    if values["card_format"] not in range(1, CARD_FORMAT + 1):
         raise ModelError(
             f"{path}: field 'card_format' is {values['card_format']}, this simreel reads "
             f"formats 1 to {CARD_FORMAT}; {_FIX}"
@@ -250,8 +260,13 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_model_fits(card: ModelCard, env: MultiActorEnv) -> None:
-    """Raise ModelError unless the card's domain, version and spaces are the env's."""
+def check_model_fits(
+    card: ModelCard, env: MultiActorEnv, options: Mapping[str, str] | None = None
+) -> None:
+    """Raise ModelError unless the card's domain, version, options and spaces are the env's.
+
+    `options` are the domain options the env was built with (None: the domain's defaults,
+    i.e. what a card without options means)."""
     domain = env.domain
     problems = []
     if card.domain_id != domain.domain_id:
@@ -259,6 +274,11 @@ def check_model_fits(card: ModelCard, env: MultiActorEnv) -> None:
     elif card.domain_version != domain.domain_version:
         problems.append(
             f"{card.domain_id} version {card.domain_version}, the env's is {domain.domain_version}"
+        )
+    elif options is not None and dict(card.domain_options) != dict(options):
+        problems.append(
+            f"{card.domain_id} with options {_options_text(card.domain_options)}, "
+            f"the recording asks for {_options_text(options)}"
         )
     env_shape = tuple(int(n) for n in env.observation_space.shape or ())
     if card.observation_shape != env_shape:
@@ -269,8 +289,14 @@ def check_model_fits(card: ModelCard, env: MultiActorEnv) -> None:
     if problems:
         raise ModelError(
             f"the model was trained for {'; '.join(problems)}; retrain it for this domain "
-            f"with `simreel train --domain {domain.domain_id}` or pick a model made for it"
+            f"with `simreel train --domain {domain.domain_id}"
+            + "".join(f" --option {name}={value}" for name, value in (options or {}).items())
+            + "` or pick a model made for it"
         )
+
+
+def _options_text(options: Mapping[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in options.items()) or "(none)"
 
 
 def action_count(env: MultiActorEnv) -> int:
@@ -310,8 +336,11 @@ class ModelPolicy:
         }
 
 
-def load_policy(model_path: Path, env: MultiActorEnv) -> ModelPolicy:
-    """The model at `model_path` ready to play `env`, after checking its card, digest and fit."""
+def load_policy(
+    model_path: Path, env: MultiActorEnv, options: Mapping[str, str] | None = None
+) -> ModelPolicy:
+    """The model at `model_path` ready to play `env` (built with domain `options`), after
+    checking its card, digest and fit."""
     path = Path(model_path)
     if not path.is_file():
         raise ModelError(
@@ -319,7 +348,7 @@ def load_policy(model_path: Path, env: MultiActorEnv) -> ModelPolicy:
             "or pass an existing --model path"
         )
     card = load_model_card(path)
-    check_model_fits(card, env)
+    check_model_fits(card, env, options)
     digest = sha256_file(path)
     if digest != card.model_sha256:
         raise ModelError(

@@ -5,12 +5,17 @@ wrapper. Recording is deterministic: the same domain, policy (and model file),
 seed and episode count give identical rows and identical metadata apart from
 ``provenance.created_at``. Episode ``k`` resets the env with ``seed + k``; the random
 policy draws from a generator seeded with ``(seed, k)``.
+
+Policies: a trained ``model`` (its card must name the same domain, version and
+options as the recording), ``random`` and ``first-legal`` for any domain, and the
+rule-based baselines a domain ships (:meth:`~domains.domain.Domain.baselines`, e.g.
+``rules`` for the factory and the cashier).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,13 +28,20 @@ from tqdm import tqdm
 from domains.env import MultiActorEnv
 from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy, play_episode
 from domains.recorder import RecordedEpisode
-from domains.registry import load_domain
+from domains.registry import (
+    describe_options,
+    domain_factory,
+    load_domain,
+    parse_option_pairs,
+    resolve_options,
+)
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary, write_events
 from schemas.provenance import git_commit, library_versions, sha256_file, simreel_version
 
 PolicyKind = Literal["model", "random", "first-legal"]
 POLICY_KINDS: Final[tuple[str, ...]] = get_args(PolicyKind)
+"""Policies every domain offers; a domain adds its own baselines (``Domain.baselines``)."""
 MAX_EPISODES: Final = 10_000
 """A guard against typos such as ``--episodes 10000000`` (each episode is a full simulation)."""
 
@@ -40,8 +52,9 @@ class RecordConfig:
 
     domain: str = "factory"
     """Id of the domain to simulate (see ``domains.registry``)."""
-    policy: PolicyKind = "model"
-    """Who decides: a trained ``model``, uniformly ``random`` legal actions, or ``first-legal``."""
+    policy: str = "model"
+    """Who decides: a trained ``model``, uniformly ``random`` legal actions, ``first-legal``,
+    or a baseline of the domain (e.g. ``rules``)."""
     model: Path | None = None
     """Model file for ``policy="model"``; None means ``stages.models.DEFAULT_MODEL``."""
     episodes: int = 1
@@ -50,6 +63,9 @@ class RecordConfig:
     """Seed of episode 0; also seeds the random policy."""
     out: Path | None = None
     """Output table; None means ``data/events/<domain>.parquet``."""
+    options: Mapping[str, str] = field(default_factory=dict)
+    """The domain's variant (e.g. ``{"dispatcher": "automatic"}``); unset options take their
+    defaults."""
 
     @property
     def out_path(self) -> Path:
@@ -58,10 +74,14 @@ class RecordConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad value, what is allowed, and the fix."""
-        if self.policy not in POLICY_KINDS:
+        domain_class = load_domain(self.domain)  # ConfigError listing the installed domains
+        choices = (*POLICY_KINDS, *domain_class.baselines())
+        if self.policy not in choices:
             raise ConfigError(
-                f"policy {self.policy!r} is unknown; choose one of {', '.join(POLICY_KINDS)}"
+                f"policy {self.policy!r} is unknown for domain {self.domain!r}; choose one of "
+                f"{', '.join(choices)}"
             )
+        resolve_options(domain_class, self.options)  # ConfigError naming the option
         if isinstance(self.episodes, bool) or not 1 <= self.episodes <= MAX_EPISODES:
             raise ConfigError(
                 f"episodes ({self.episodes}) must be between 1 and {MAX_EPISODES}; "
@@ -80,7 +100,6 @@ class RecordConfig:
                 f"--model is only used with --policy model, not with --policy {self.policy}; "
                 "drop --model or choose --policy model"
             )
-        load_domain(self.domain)  # ConfigError listing the installed domains
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,8 @@ class RecordResult:
     rows: int
     policy: dict[str, Any] = field(default_factory=dict)
     """The policy description stored in the table's provenance."""
+    options: dict[str, str] = field(default_factory=dict)
+    """The domain options the episodes were simulated with (defaults filled in)."""
 
 
 def record(
@@ -107,8 +128,9 @@ def record(
     """
     config.validate()
     domain_class = load_domain(config.domain)
-    env = MultiActorEnv(domain_class, record=True)
-    make_policy, description = _policy_factory(config, env)
+    options = resolve_options(domain_class, config.options)
+    env = MultiActorEnv(domain_factory(domain_class, options), record=True)
+    make_policy, description = _policy_factory(config, env, options)
     recorded: list[RecordedEpisode] = []
     bar = tqdm(
         range(config.episodes),
@@ -125,7 +147,11 @@ def record(
             on_episode(_summary(k, episode))
     provenance = {
         "policy": description,
-        "domain": {"id": domain_class.domain_id, "version": domain_class.domain_version},
+        "domain": {
+            "id": domain_class.domain_id,
+            "version": domain_class.domain_version,
+            "options": options,
+        },
         "seed": config.seed,
         "episodes": config.episodes,
         "simreel_version": simreel_version(),
@@ -140,17 +166,19 @@ def record(
         domain_version=domain_class.domain_version,
         vocabulary=domain_class.vocabulary,
         provenance=provenance,
+        domain_options=options,
     )
     return RecordResult(
         path=path,
         episodes=tuple(_summary(k, episode) for k, episode in enumerate(recorded)),
         rows=sum(len(episode) for episode in recorded),
         policy=description,
+        options=options,
     )
 
 
 def _policy_factory(
-    config: RecordConfig, env: MultiActorEnv
+    config: RecordConfig, env: MultiActorEnv, options: Mapping[str, str]
 ) -> tuple[Callable[[int], Policy], dict[str, Any]]:
     """A function giving episode k's policy, and the policy's provenance description."""
     if config.policy == "random":
@@ -168,11 +196,17 @@ def _policy_factory(
     if config.policy == "first-legal":
         first_legal = FirstLegalPolicy()
         return (lambda _k: first_legal), first_legal.describe()
-    model_policy, description = _load_model(config.model, env)
+    baselines = env.domain.baselines()
+    if config.policy in baselines:
+        baseline = baselines[config.policy](env)
+        return (lambda _k: baseline), baseline.describe()
+    model_policy, description = _load_model(config.model, env, options)
     return (lambda _k: model_policy), description
 
 
-def _load_model(model: Path | None, env: MultiActorEnv) -> tuple[Policy, dict[str, Any]]:
+def _load_model(
+    model: Path | None, env: MultiActorEnv, options: Mapping[str, str]
+) -> tuple[Policy, dict[str, Any]]:
     try:
         # Imported here: it loads torch, which the baseline policies do not need.
         models = importlib.import_module("stages.models")
@@ -182,7 +216,8 @@ def _load_model(model: Path | None, env: MultiActorEnv) -> tuple[Policy, dict[st
             "use --policy random or --policy first-legal"
         ) from None
     path = Path(model) if model is not None else Path(models.DEFAULT_MODEL)
-    policy: Policy = models.load_policy(path, env)  # ModelError if missing or unfit for the env
+    # ModelError if missing, or made for another domain, version, variant or layout.
+    policy: Policy = models.load_policy(path, env, options)
     description = {"kind": "model", **policy.describe()}
     description.setdefault("path", str(path))
     description.setdefault("sha256", sha256_file(path))
@@ -216,11 +251,18 @@ def _number(value: float) -> str:
 @click.command("record")
 @click.option("--domain", default="factory", show_default=True, help="Domain id to simulate.")
 @click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A domain option (repeatable), e.g. --option dispatcher=automatic for the cashier.",
+)
+@click.option(
     "--policy",
-    type=click.Choice(POLICY_KINDS),
     default="model",
     show_default=True,
-    help="Who decides: the trained model, random legal actions, or always the first legal one.",
+    help="Who decides: model (trained), random (legal actions), first-legal, or a baseline "
+    "of the domain such as rules.",
 )
 @click.option(
     "--model",
@@ -240,7 +282,8 @@ def _number(value: float) -> str:
 )
 def record_command(
     domain: str,
-    policy: PolicyKind,
+    option_pairs: tuple[str, ...],
+    policy: str,
     model: Path | None,
     episodes: int,
     seed: int,
@@ -252,12 +295,24 @@ def record_command(
     table is written atomically: an interrupted run leaves no partial file.
 
     \b
+    The variant of the domain is given with --option; a model is refused unless its
+    card names the same domain, version and options.
+
+    \b
     Example:
         simreel record --episodes 3 --seed 7 --out data/events/factory.parquet
         simreel record --policy random --episodes 2
+        simreel record --domain cashier --policy rules --episodes 5
+        simreel record --domain cashier --option dispatcher=automatic --policy rules
     """
     config = RecordConfig(
-        domain=domain, policy=policy, model=model, episodes=episodes, seed=seed, out=out
+        domain=domain,
+        policy=policy,
+        model=model,
+        episodes=episodes,
+        seed=seed,
+        out=out,
+        options=parse_option_pairs(option_pairs),
     )
     result = record(
         config,
@@ -265,5 +320,6 @@ def record_command(
         progress=True,
     )
     click.echo(
-        f"wrote {result.rows} intervals of {len(result.episodes)} episode(s) to {result.path}"
+        f"wrote {result.rows} intervals of {len(result.episodes)} episode(s) of "
+        f"{domain} ({describe_options(result.options)}) to {result.path}"
     )

@@ -25,13 +25,14 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from domains.domain import Domain
 from domains.env import MultiActorEnv
-from domains.registry import load_domain
+from domains.registry import domain_factory, load_domain, resolve_options
 from schemas.atomic import atomic_output
 from schemas.errors import ConfigError, ModelError
 from schemas.provenance import git_commit, library_versions, sha256_file, system_info
@@ -57,6 +58,9 @@ class TrainConfig:
 
     domain: str = "factory"
     """Domain id, looked up with ``domains.registry.load_domain``."""
+    options: dict[str, str] = field(default_factory=dict)
+    """The domain's variant (e.g. ``{"dispatcher": "automatic"}``); unset options take their
+    defaults. The card stores every option, so ``record`` can refuse another variant."""
     timesteps: int = 500_000
     """Environment steps to train for (all parallel envs together); the entropy bonus decays over
     all of them, so a longer budget also explores for longer."""
@@ -90,7 +94,8 @@ class TrainConfig:
     eval_episodes: int = 1
     """Episodes per evaluation (1 suffices for a deterministic domain such as the factory)."""
     target_items: float | None = None
-    """Stop once an evaluation finishes this many items (None: use the whole budget)."""
+    """Stop once an evaluation reaches this value of the domain's headline KPI (its first
+    ``kpi_names`` entry: finished items for the factory); None: use the whole budget."""
     out_dir: Path | None = None
     """Output directory (None: data/models/<domain>/ in the source tree)."""
     tensorboard: Path | None = None
@@ -156,6 +161,7 @@ class TrainConfig:
                 f"--resume ({self.resume}) is not a file; pass the checkpoint.zip an "
                 "interrupted run wrote"
             )
+        resolve_options(load_domain(self.domain), self.options)  # ConfigError naming it
         if self.tensorboard is not None:
             try:
                 import torch.utils.tensorboard  # noqa: F401
@@ -187,6 +193,7 @@ class TrainConfig:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["net_arch"] = list(self.net_arch)
+        data["options"] = dict(self.options)
         for name in ("out_dir", "tensorboard", "resume"):
             data[name] = None if data[name] is None else str(data[name])
         return data
@@ -292,9 +299,10 @@ def _train(
     if config.resume is not None:
         state = _RunState.from_checkpoint(Path(config.resume), config)
     vec_class = SubprocVecEnv if config.vec_env == "subproc" else DummyVecEnv
-    venv = vec_class([_EnvFactory(domain_class) for _ in range(config.n_envs)])
+    make_domain = domain_factory(domain_class, config.options)
+    venv = vec_class([_EnvFactory(make_domain) for _ in range(config.n_envs)])
     venv.seed(config.seed)
-    eval_env = MultiActorEnv(domain_class)
+    eval_env = MultiActorEnv(make_domain)
     try:
         if config.resume is not None:
             model = MaskablePPO.load(
@@ -353,11 +361,11 @@ def _ppo_args(config: TrainConfig) -> dict[str, Any]:
 class _EnvFactory:
     """Builds one env; a picklable class (not a lambda) so SubprocVecEnv can send it."""
 
-    def __init__(self, domain_class: type[Domain]) -> None:
-        self._domain_class = domain_class
+    def __init__(self, make_domain: Callable[[], Domain]) -> None:
+        self._make_domain = make_domain
 
     def __call__(self) -> MultiActorEnv:
-        return MultiActorEnv(self._domain_class)
+        return MultiActorEnv(self._make_domain)
 
 
 def _close(venv: Any) -> None:
@@ -506,8 +514,14 @@ class _Callback:
         return EvalCallback()
 
 
+def headline_kpi(domain: Domain | type[Domain]) -> str:
+    """The KPI training evaluates and keeps the best model by: the domain's first KPI."""
+    return domain.kpi_names[0] if domain.kpi_names else "finished_items"
+
+
 def _evaluate(model: Any, env: MultiActorEnv, config: TrainConfig) -> float:
-    """Mean finished items over deterministic episodes (masked argmax actions)."""
+    """Mean headline KPI over deterministic episodes (masked argmax actions)."""
+    kpi = headline_kpi(env.domain)
     total = 0.0
     for episode in range(config.eval_episodes):
         observation, _ = env.reset(seed=config.seed + episode)
@@ -518,7 +532,7 @@ def _evaluate(model: Any, env: MultiActorEnv, config: TrainConfig) -> float:
             )
             observation, _, terminated, truncated, info = env.step(int(action))
             done = terminated or truncated
-        total += float(info.get("kpis", {}).get("finished_items", 0.0))
+        total += float(info.get("kpis", {}).get(kpi, 0.0))
     return total / config.eval_episodes
 
 
@@ -540,6 +554,7 @@ def _card(
         card_format=CARD_FORMAT,
         domain_id=domain_class.domain_id,
         domain_version=domain_class.domain_version,
+        domain_options=resolve_options(domain_class, config.options),
         complete=complete,
         config=config.to_json(),
         seed=config.seed,

@@ -9,11 +9,13 @@ from typing import Any
 
 import click
 
+from domains.registry import load_domain, parse_option_pairs
 from stages.models import card_path, load_model_card
 from stages.train import (
     TrainConfig,
     TrainingInterrupted,
     format_items,
+    headline_kpi,
     option_flag,
     train,
 )
@@ -48,6 +50,13 @@ def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
 
 @click.command("train")
 @_option("domain", str, "Domain id to train on.")
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A domain option (repeatable), e.g. --option dispatcher=automatic for the cashier.",
+)
 @_option("timesteps", int, "Environment steps to train for.")
 @_option("seed", int, "Seed of the run.")
 @_option("n_envs", int, "Envs stepped in parallel.")
@@ -79,7 +88,7 @@ def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
 @_option("tensorboard", click.Path(path_type=Path, file_okay=False), "TensorBoard log directory.")
 @_option("resume", click.Path(path_type=Path, dir_okay=False), "checkpoint.zip to continue.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(quiet: bool, **options: Any) -> None:
+def train_command(quiet: bool, option_pairs: tuple[str, ...], **options: Any) -> None:
     """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
 
     --population learners (default 3) train side by side, one process each, in
@@ -93,8 +102,11 @@ def train_command(quiet: bool, **options: Any) -> None:
     Example:
         simreel train --seed 1 --timesteps 300000 --out-dir /tmp/factory-seed1
         simreel train --resume /tmp/factory-seed1/checkpoint.zip
+        simreel train --domain cashier --option dispatcher=automatic --out-dir /tmp/cashier
     """
     given = {name: value for name, value in options.items() if value is not None}
+    if option_pairs:
+        given["options"] = parse_option_pairs(option_pairs)
     base = _DEFAULTS
     if "resume" in given and Path(given["resume"]).is_file():
         card = load_model_card(Path(given["resume"]))
@@ -108,10 +120,12 @@ def train_command(quiet: bool, **options: Any) -> None:
         click.echo(str(interrupted), err=True)
         sys.exit(130)
     card = result.card
+    headline = headline_kpi(load_domain(config.domain))
     chosen = [member.member for member in card.members if member.chosen]
     click.echo(
         ("" if not chosen else f"learner {chosen[0]} of {len(card.members)}: ")
-        + f"best {format_items(card.best_finished_items)} finished items (first at timestep "
+        + f"best {headline.replace('_', ' ')} {format_items(card.best_finished_items)} "
+        f"(first at timestep "
         f"{card.best_timestep}, {card.best_wall_seconds:.0f} s); {card.timesteps} timesteps "
         f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}"
     )

@@ -178,3 +178,56 @@ def test_events_due_at_the_horizon_happen_but_no_decision_is_asked_then() -> Non
 def test_factory_domain_declares_what_the_env_needs() -> None:
     assert FactoryDomain.decider_names == ("worker0", "worker1")
     assert FactoryDomain.action_names[0] == ("work", "go to s0", "go to s1", "go to s2", "go to s3")
+
+
+class _Legs(Domain):
+    """Action 0: one leg of 10 s; action 1: two legs of 5 s. Both end 10 s after they
+    start, but the second leg's timeout is scheduled only when the first leg ends."""
+
+    domain_id = "legs"
+    domain_version = 0
+    vocabulary = Vocabulary(actors=(Actor("a", ("moving",)), Actor("b", ("moving",))))
+    decider_names = ("a", "b")
+    action_names = (("one leg", "two legs"), ("one leg", "two legs"))
+    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+    horizon = 30.0
+
+    def start(
+        self, sim: simpy.Environment, recorder: Recorder, rng: np.random.Generator
+    ) -> Sequence[int]:
+        self._sim = sim
+        return [0, 1]
+
+    def legal_actions(self, decider: int) -> NDArray[np.bool_]:
+        return np.array([True, True])
+
+    def commit(self, decider: int, action: int) -> None:
+        pass
+
+    def perform(self, decider: int, action: int) -> Process:
+        if action == 0:
+            yield self._sim.timeout(10)
+        else:
+            yield self._sim.timeout(5)
+            yield self._sim.timeout(5)
+
+    def observe(self) -> NDArray[np.float32]:
+        return np.array([self._sim.now / self.horizon], dtype=np.float32)
+
+    def collect_reward(self) -> float:
+        return 0.0
+
+    def kpis(self) -> dict[str, float]:
+        return {}
+
+
+def test_the_earlier_started_action_decides_first_even_when_simpy_ends_it_later() -> None:
+    env = MultiActorEnv(_Legs)
+    env.reset()
+    env.step(env.global_action(0, 1))  # a at t=0: two legs; its 2nd timeout is set at t=5
+    env.step(env.global_action(1, 0))  # b at t=0, after a: one leg, its timeout set at t=0
+    # Both actions end at t=10. SimPy processes b's timeout first (scheduled earlier), but
+    # a started its action first, so a decides first.
+    assert (env.decider, env.sim_time) == (0, 10.0)
+    env.step(env.global_action(0, 0))
+    assert (env.decider, env.sim_time) == (1, 10.0)

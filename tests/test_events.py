@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -29,7 +31,10 @@ from schemas.vocabulary import Vocabulary
 from tests.test_events_support import (
     ROWS,
     SCHEMA,
+    VISITORS_JSON,
     VOCABULARY_JSON,
+    core_metadata,
+    core_table,
     metadata_json,
     valid_table,
     with_column,
@@ -88,6 +93,36 @@ def test_recorded_episodes_round_trip(tmp_path: Path) -> None:
     assert isinstance(frame, pl.DataFrame)
     assert frame.height == sum(len(e) for e in episodes)
     assert frame.schema["episode"] == pl.Int32
+
+
+def test_domain_options_round_trip_and_default_to_none(tmp_path: Path) -> None:
+    episode = RecordedEpisode(
+        actor=["a"], state=["x"], start=[0.0], end=[1.0], attributes={}, end_time=1.0
+    )
+    vocabulary = Vocabulary.from_json(VOCABULARY_JSON)
+    common: dict[str, Any] = {"domain_id": "toy", "domain_version": 0, "vocabulary": vocabulary}
+    options = {"dispatcher": "automatic", "lanes": 3, "speed": 1.5, "strict": True}
+    with_options = write_events(
+        tmp_path / "options.parquet", [episode], provenance={}, domain_options=options, **common
+    )
+    assert read_events(with_options).metadata.domain_options == options
+    document = json.loads(pq.read_metadata(with_options).metadata[b"simreel"])
+    assert document["domain"] == {"id": "toy", "version": 0, "options": options}
+    plain = write_events(tmp_path / "plain.parquet", [episode], provenance={}, **common)
+    assert read_events(plain).metadata.domain_options == {}
+
+
+def test_writer_refuses_domain_options_a_reader_would_refuse(tmp_path: Path) -> None:
+    episode = RecordedEpisode(
+        actor=["a"], state=["x"], start=[0.0], end=[1.0], attributes={}, end_time=1.0
+    )
+    with pytest.raises(TableError, match=r"domain\.options\.lanes must be a string, number"):
+        write_events(
+            tmp_path / "t.parquet", [episode], domain_id="toy", domain_version=0,
+            vocabulary=Vocabulary.from_json(VOCABULARY_JSON), provenance={},
+            domain_options={"lanes": [0, 1]},  # type: ignore[dict-item]
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_episode_that_is_not_in_the_table_is_a_clear_error(tmp_path: Path) -> None:
@@ -290,8 +325,9 @@ BAD_METADATA: list[tuple[str, dict[str, Any] | bytes | None, str]] = [
     ),
     (
         "future version",
-        metadata_json(schema_version=3),
-        "written by schema v3; this simreel reads up to v1; upgrade simreel",
+        metadata_json(schema_version=SCHEMA_VERSION + 1),
+        f"written by schema v{SCHEMA_VERSION + 1}; this simreel reads up to v{SCHEMA_VERSION}; "
+        "upgrade simreel",
     ),
     ("no domain", metadata_json(domain=None), "simreel.domain must be an object"),
     (
@@ -305,9 +341,61 @@ BAD_METADATA: list[tuple[str, dict[str, Any] | bytes | None, str]] = [
         "simreel.domain.version must be an integer",
     ),
     (
+        "domain options",
+        metadata_json(domain={"id": "x", "version": 0, "options": ["fast"]}),
+        r"simreel.domain.options must be an object of option: value, found \['fast'\]",
+    ),
+    (
+        "domain option value",
+        metadata_json(domain={"id": "x", "version": 0, "options": {"speed": {"max": 2}}}),
+        "simreel.domain.options.speed must be a string, number or boolean, found {'max': 2}",
+    ),
+    (
+        "domain option NaN",
+        json.dumps(
+            metadata_json(domain={"id": "x", "version": 0, "options": {"k": math.nan}})
+        ).encode(),
+        "simreel.domain.options.k must be a string, number or boolean, found nan",
+    ),
+    (
         "vocabulary",
         metadata_json(vocabulary={"actors": [{"name": "A", "states": ["x"]}]}),
         "vocabulary is malformed: actor name 'A'",
+    ),
+    (
+        "short-lived kinds",
+        metadata_json(vocabulary={**VOCABULARY_JSON, "short_lived": {"kind": "visitor"}}),
+        "vocabulary is malformed: vocabulary.short_lived must be a list",
+    ),
+    (
+        "named actor like an instance",
+        metadata_json(
+            vocabulary={
+                **VOCABULARY_JSON,
+                "short_lived": [{"kind": "item", "prefix": "a_", "states": ["x"]}],
+                "actors": [*VOCABULARY_JSON["actors"], {"name": "a_1", "states": ["x"]}],
+            }
+        ),
+        "vocabulary is malformed: named actor 'a_1' looks like an instance of short-lived "
+        "kind 'item'",
+    ),
+    (
+        "colour",
+        metadata_json(vocabulary={**VOCABULARY_JSON, "colours": {"x": "red"}}),
+        "vocabulary is malformed: colours: state 'x' has colour 'red'; expected '#rrggbb'",
+    ),
+    (
+        "quantity",
+        metadata_json(
+            vocabulary={
+                **VOCABULARY_JSON,
+                "attributes": [
+                    {"name": "n", "type": "int64"},
+                    {"name": "label", "type": "string", "quantity": True},
+                ],
+            }
+        ),
+        "vocabulary is malformed: attribute 'label' is declared a quantity but has type 'string'",
     ),
     ("episodes", metadata_json(episodes={}), "simreel.episodes must be a list"),
     (
@@ -379,6 +467,116 @@ def _assert_refused(path: Path, message: str) -> None:
     assert error.value.fix
 
 
+# -- short-lived kinds ----------------------------------------------------------------
+
+# episode, seq, actor, state, start, end: a desk, two visitors whose lives overlap, and
+# visitor_0 again in episode 1 (another actor: instances are per episode).
+VISITOR_ROWS: list[tuple[Any, ...]] = [
+    (0, 0, "desk", "open", 0.0, 10.0),
+    (0, 1, "visitor_0", "waiting", 0.0, 3.0),
+    (0, 2, "visitor_1", "waiting", 1.0, 4.0),
+    (0, 3, "visitor_0", "seen", 3.0, 5.0),
+    (0, 4, "visitor_1", "seen", 4.0, 9.0),
+    (1, 0, "visitor_0", "waiting", 0.0, 2.0),
+]
+VISITOR_PATTERN = "^visitor_(0|[1-9][0-9]*)$"
+
+
+def _visitors(tmp_path: Path, rows: list[tuple[Any, ...]]) -> Path:
+    return write_raw(
+        tmp_path / "visitors.parquet", core_table(rows), core_metadata(rows, VISITORS_JSON)
+    )
+
+
+def _changed(row: int, **values: Any) -> list[tuple[Any, ...]]:
+    """:data:`VISITOR_ROWS` with some fields of one row replaced."""
+    names = ("episode", "seq", "actor", "state", "start", "end")
+    rows = [list(r) for r in VISITOR_ROWS]
+    for name, value in values.items():
+        rows[row][names.index(name)] = value
+    return [tuple(r) for r in rows]
+
+
+def test_instances_of_a_short_lived_kind_are_read_without_being_declared(tmp_path: Path) -> None:
+    events = read_events(_visitors(tmp_path, VISITOR_ROWS))
+    vocabulary = events.metadata.vocabulary
+    assert vocabulary.actor_names == ("desk",)
+    assert events.table.column("actor").to_pylist() == [row[2] for row in VISITOR_ROWS]
+    kinds = {name: vocabulary.declaration(name) for name in ("visitor_0", "visitor_1", "desk")}
+    assert kinds["visitor_1"] == vocabulary.short_lived_kind("visitor")
+    assert kinds["desk"] == vocabulary.actor("desk")
+
+
+@pytest.mark.parametrize(
+    ("actor", "why"),
+    [
+        ("patient_1", "unknown kind"),
+        ("visitor_01", "leading zero"),
+        ("visitor_", "no number"),
+        ("visitor_1a", "not a number"),
+    ],
+)
+def test_a_name_that_is_no_instance_is_refused_naming_the_row_and_the_patterns(
+    tmp_path: Path, actor: str, why: str
+) -> None:
+    path = _visitors(tmp_path, _changed(2, actor=actor))
+    expected = (
+        f"row 2 (episode 0, seq 2, actor {actor!r}, state 'waiting', start 1.0, end 4.0): "
+        f"actor {actor!r} is not declared in the vocabulary; declared actors: ['desk']; "
+        f"instances of short-lived kinds must match one of [{VISITOR_PATTERN!r}]"
+    )
+    _assert_refused(path, re.escape(expected))
+
+
+def test_a_state_not_declared_for_an_instance_is_refused_naming_its_kind(tmp_path: Path) -> None:
+    path = _visitors(tmp_path, _changed(3, state="open"))  # a desk's state, not a visitor's
+    _assert_refused(
+        path,
+        re.escape(
+            "row 3 (episode 0, seq 3, actor 'visitor_0', state 'open', start 3.0, end 5.0): "
+            "state 'open' is not declared for actor 'visitor_0' (short-lived kind 'visitor'); "
+            "its declared states: ['waiting', 'seen']"
+        ),
+    )
+
+
+def test_overlapping_intervals_of_one_instance_are_refused(tmp_path: Path) -> None:
+    path = _visitors(tmp_path, _changed(3, start=2.0))  # visitor_0 is still waiting at 2
+    _assert_refused(
+        path, r"intervals of one actor overlap: row 3 \(.*actor 'visitor_0'.*\) starts before row 1"
+    )
+
+
+def test_a_named_actor_is_not_taken_for_an_instance(tmp_path: Path) -> None:
+    # "desk_1" is neither declared nor an instance: no kind has the prefix "desk_".
+    _assert_refused(_visitors(tmp_path, _changed(0, actor="desk_1")), "actor 'desk_1' is not")
+
+
+def test_many_instances_are_accepted_quickly(tmp_path: Path) -> None:
+    # 200,000 instances, each waiting then seen, numbered across episodes (some domains
+    # do): every name is distinct.
+    n, episodes = 200_000, 4
+    per = n // episodes
+    rows: list[tuple[Any, ...]] = []
+    for k in range(n):
+        episode, i = divmod(k, per)
+        start = float(i)
+        rows.append((episode, 2 * i, f"visitor_{k}", "waiting", start, start + 1.5))
+        rows.append((episode, 2 * i + 1, f"visitor_{k}", "seen", start + 1.5, start + 2.0))
+    rows.sort(key=lambda r: (r[0], r[4], r[1]))
+    path = write_raw(
+        tmp_path / "many.parquet", core_table(rows), core_metadata(rows, VISITORS_JSON, per + 1.0)
+    )
+    began = time.perf_counter()
+    events = read_events(path)
+    elapsed = time.perf_counter() - began
+    assert events.table.num_rows == 2 * n
+    assert pc.count_distinct(events.table.column("actor")).as_py() == n
+    # Generous on a shared machine: it catches work quadratic in the instances (a list
+    # lookup per name), not a constant factor.
+    assert elapsed < 5.0
+
+
 # -- scale ----------------------------------------------------------------------------
 
 
@@ -406,10 +604,16 @@ def test_validation_is_vectorised_over_a_million_rows(tmp_path: Path) -> None:
 # -- golden files ---------------------------------------------------------------------
 
 
-def test_golden_factory_table_reads_forever() -> None:
-    events = read_events(FIXTURES / "factory-v1.parquet")
+def _migrated_from(version: int) -> int | None:
+    """What ``migrated_from`` is for a file of `version` read by today's code."""
+    return None if version == SCHEMA_VERSION else version
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_golden_factory_tables_read_forever(version: int) -> None:
+    events = read_events(FIXTURES / f"factory-v{version}.parquet")
     meta = events.metadata
-    assert (meta.schema_version, meta.migrated_from) == (1, None)
+    assert (meta.schema_version, meta.migrated_from) == (SCHEMA_VERSION, _migrated_from(version))
     assert (meta.domain_id, meta.domain_version) == ("factory", 0)
     assert len(meta.episodes) == 1
     summary = meta.episodes[0]
@@ -431,17 +635,54 @@ def test_golden_factory_table_reads_forever() -> None:
     assert finished["count"].max() == 25
 
 
-def test_golden_checkout_table_reads_forever() -> None:
+def test_golden_factory_v2_declares_display_hints_that_v1_lacked() -> None:
+    old = read_events(FIXTURES / "factory-v1.parquet")
+    new = read_events(FIXTURES / "factory-v2.parquet")
+    assert new.metadata.vocabulary.quantities == ("level", "count")
+    assert new.metadata.vocabulary.colours["stalled"] == "#d63031"
+    assert new.metadata.vocabulary.short_lived == ()
+    assert (old.metadata.vocabulary.quantities, old.metadata.vocabulary.colours) == ((), {})
+    # The same episode in both versions: only the order of emission at equal times
+    # (seq) changed between the two recordings, never an interval.
+    columns = ["actor", "state", "start", "end", "item", "level", "count"]
+    intervals = [sorted(e.table.select(columns).to_pylist(), key=repr) for e in (old, new)]
+    assert intervals[0] == intervals[1]
+
+
+def test_golden_checkout_v1_table_reads_forever() -> None:
     events = read_events(FIXTURES / "checkout-v1.parquet")
     assert events.metadata.domain_id == "checkout"
+    assert events.metadata.migrated_from == _migrated_from(1)
     assert events.metadata.episodes[0].kpis == {"served": 2.0}
     assert events.table.num_rows == 13
     assert events.table.schema.field("express").type == pa.bool_()
     assert events.table.column("actor").to_pylist()[:3] == ["queue", "served", "cashier_1"]
 
 
+def test_golden_checkout_v2_table_reads_forever() -> None:
+    events = read_events(FIXTURES / "checkout-v2.parquet")
+    meta = events.metadata
+    assert (meta.domain_id, meta.migrated_from) == ("checkout", _migrated_from(2))
+    assert meta.domain_options == {"cashiers": 2}
+    assert meta.episodes[0].kpis == {"served": 3.0}
+    assert events.table.num_rows == 21
+    vocabulary = meta.vocabulary
+    assert [(k.kind, k.prefix, k.states) for k in vocabulary.short_lived] == [
+        ("customer", "customer_", ("queueing", "being_served"))
+    ]
+    assert vocabulary.quantities == ("length", "count")
+    assert vocabulary.colours["being_served"] == "#09a1aa"
+    customers = events.to_polars().filter(pl.col("actor").str.starts_with("customer_"))
+    lifetimes = customers.group_by("actor").agg(life=pl.col("end").max() - pl.col("start").min())
+    assert dict(lifetimes.sort("actor").iter_rows()) == {
+        "customer_0": 9.0,
+        "customer_1": 8.0,
+        "customer_2": 7.0,
+    }
+
+
 def test_event_table_is_plain_data() -> None:
-    events = read_events(FIXTURES / "checkout-v1.parquet")
+    events = read_events(FIXTURES / "checkout-v2.parquet")
     assert isinstance(events, EventTable)
     assert events.table.schema.metadata is None  # the metadata lives in events.metadata
-    assert pq.read_metadata(FIXTURES / "checkout-v1.parquet").metadata[b"simreel"]
+    assert pq.read_metadata(FIXTURES / "checkout-v2.parquet").metadata[b"simreel"]

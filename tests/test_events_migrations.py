@@ -1,26 +1,37 @@
 """The version policy: older tables are upgraded on read, newer ones refused.
 
-Version 1 is the first published version, so no real migration exists yet. These
-tests register a fake "v0" (no ``seq`` column, ``end`` called ``stop``) to exercise
-the mechanism that later versions will use.
+The real migration v1 -> v2 is tested with the v1 golden files, which must stay
+byte-for-byte as the v1 code wrote them. The chain itself is also exercised with a
+fake "v0" (no ``seq`` column, ``end`` called ``stop``) registered by some tests.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
+from schemas import events as events_module
 from schemas import migrations
 from schemas.errors import TableError
 from schemas.events import SCHEMA_VERSION, read_events
 from schemas.migrations import Migration, upgrade
-from tests.test_events_support import metadata_json, valid_table, write_raw
+from tests.test_events_support import VOCABULARY_JSON, metadata_json, valid_table, write_raw
 
-FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "data" / "fixtures"
+
+V1_GOLDEN_SHA256 = {
+    "factory-v1.parquet": "98ad56590c3a4558b0cdad5805231c1d20d51c48b2fdd8313b971bf5611794db",
+    "checkout-v1.parquet": "3be38414d2a843961e84d1c1160a5f71670b48b3dea926ec3923ecf2c55b402c",
+}
+"""The v1 golden files as the v1 code wrote them; a changed byte hides what they guard."""
 
 
 def _v0_table() -> pa.Table:
@@ -48,7 +59,7 @@ def test_an_older_table_is_upgraded_in_memory(
     before = old.read_bytes()
     events = read_events(old)
     assert (events.metadata.schema_version, events.metadata.migrated_from) == (SCHEMA_VERSION, 0)
-    current = read_events(write_raw(tmp_path / "v1.parquet", metadata=metadata_json()))
+    current = read_events(write_raw(tmp_path / "current.parquet", metadata=metadata_json()))
     assert events.table.equals(current.table)
     assert old.read_bytes() == before  # files on disk are never rewritten
 
@@ -138,3 +149,115 @@ def test_every_registered_migration_has_a_golden_file_that_reads() -> None:
     assert current
     for golden in current:
         assert read_events(golden).metadata.migrated_from is None
+
+
+# -- the real migration: v1 -> v2 ------------------------------------------------------
+
+
+def test_the_v1_golden_files_are_byte_for_byte_as_the_v1_code_wrote_them() -> None:
+    for name, digest in V1_GOLDEN_SHA256.items():
+        assert hashlib.sha256((FIXTURES / name).read_bytes()).hexdigest() == digest, (
+            f"data/fixtures/{name} changed; restore it from git (golden files are never rewritten)"
+        )
+
+
+@pytest.mark.parametrize("name", sorted(V1_GOLDEN_SHA256))
+def test_a_v1_golden_file_reads_with_the_v2_defaults(name: str) -> None:
+    path = FIXTURES / name
+    raw = json.loads(pq.read_metadata(path).metadata[b"simreel"])
+    assert raw["schema_version"] == 1
+    assert "options" not in raw["domain"]
+    assert "short_lived" not in raw["vocabulary"]
+    assert "colours" not in raw["vocabulary"]
+    events = read_events(path)
+    meta = events.metadata
+    assert (meta.schema_version, meta.migrated_from) == (SCHEMA_VERSION, 1)
+    assert meta.domain_options == {}
+    vocabulary = meta.vocabulary
+    assert vocabulary.short_lived == ()
+    assert vocabulary.colours == {}
+    assert vocabulary.quantities == ()
+    # Everything v1 declared survives the migration unchanged.
+    assert [(a.name, a.kind, list(a.states)) for a in vocabulary.actors] == [
+        (a["name"], a.get("kind", a["name"]), a["states"]) for a in raw["vocabulary"]["actors"]
+    ]
+    assert [(a.name, a.type, a.description) for a in vocabulary.attributes] == [
+        (a["name"], a["type"], a.get("description", "")) for a in raw["vocabulary"]["attributes"]
+    ]
+    assert [s.to_json() for s in meta.episodes] == [
+        {"seed": None, "total_reward": 0.0, "kpis": {}, **e} for e in raw["episodes"]
+    ]
+    # v2 changed no column: the rows are the file's rows.
+    assert events.table.to_pylist() == pq.read_table(path).to_pylist()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"domain": None}, "simreel.domain must be an object, found nothing"),
+        ({"domain": "toy"}, "simreel.domain must be an object, found 'toy'"),
+        ({"vocabulary": None}, "vocabulary is malformed: vocabulary must be an object"),
+        (
+            {"vocabulary": {**VOCABULARY_JSON, "attributes": "n"}},
+            "vocabulary.attributes must be a list",
+        ),
+        (
+            {"vocabulary": {**VOCABULARY_JSON, "attributes": ["n"]}},
+            r"vocabulary.attributes\[0\] must be an object",
+        ),
+    ],
+)
+def test_a_malformed_v1_document_is_refused_naming_the_field_not_the_migration(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    path = write_raw(tmp_path / "v1.parquet", metadata=metadata_json(schema_version=1, **change))
+    with pytest.raises(TableError, match=message) as error:
+        read_events(path)
+    assert "cannot upgrade" not in str(error.value)
+
+
+def test_the_migration_replaces_keys_a_v1_reader_ignored(tmp_path: Path) -> None:
+    # A v1 writer may have left v2-looking keys; they meant nothing in v1.
+    vocabulary = {**VOCABULARY_JSON, "short_lived": "junk", "colours": {"x": "red"}}
+    document = metadata_json(
+        schema_version=1, vocabulary=vocabulary, domain={"id": "toy", "version": 3, "options": 7}
+    )
+    meta = read_events(write_raw(tmp_path / "v1.parquet", metadata=document)).metadata
+    assert (meta.vocabulary.short_lived, meta.vocabulary.colours, meta.domain_options) == (
+        (),
+        {},
+        {},
+    )
+
+
+# -- refusing newer versions: the promised messages -------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*-v2.parquet")), ids=lambda p: p.name)
+def test_a_v1_only_reader_refuses_a_v2_golden_file_with_the_promised_message(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> None:
+    # A reader limited to v1 is today's reader told that it knows v1 only: the version
+    # check (migrations.refuse_newer) is unchanged since v1, so this is what v1 prints.
+    monkeypatch.setattr(events_module, "SCHEMA_VERSION", 1)
+    with pytest.raises(TableError) as error:
+        read_events(path)
+    promised = "written by schema v2; this simreel reads up to v1; upgrade simreel"
+    assert str(error.value) == f"{path}: {promised}"
+    assert promised in (ROOT / "schemas" / "README.md").read_text(encoding="utf-8")
+
+
+def test_todays_reader_refuses_the_next_version_with_the_same_form_of_message(
+    tmp_path: Path,
+) -> None:
+    future = write_raw(
+        tmp_path / "next.parquet", metadata=metadata_json(schema_version=SCHEMA_VERSION + 1)
+    )
+    with pytest.raises(TableError) as error:
+        read_events(future)
+    promised = (
+        f"written by schema v{SCHEMA_VERSION + 1}; this simreel reads up to v{SCHEMA_VERSION}; "
+        "upgrade simreel"
+    )
+    assert str(error.value) == f"{future}: {promised}"
+    assert promised in (ROOT / "schemas" / "README.md").read_text(encoding="utf-8")

@@ -10,6 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from schemas.metadata import SCHEMA_VERSION
+
 VOCABULARY_JSON: dict[str, Any] = {
     "actors": [
         {"name": "a", "kind": "clerk", "states": ["x", "y"]},
@@ -45,11 +47,12 @@ ROWS: list[tuple[Any, ...]] = [
 
 
 def metadata_json(**changes: Any) -> dict[str, Any]:
-    """A valid metadata document for :data:`ROWS`, with top-level keys replaced by `changes`."""
+    """A valid metadata document of the current version for :data:`ROWS`, with top-level
+    keys replaced by `changes`."""
     document: dict[str, Any] = {
         "schema": "simreel.events",
-        "schema_version": 1,
-        "domain": {"id": "toy", "version": 3},
+        "schema_version": SCHEMA_VERSION,
+        "domain": {"id": "toy", "version": 3, "options": {}},
         "vocabulary": copy.deepcopy(VOCABULARY_JSON),
         "episodes": [
             {
@@ -95,3 +98,39 @@ def with_column(table: pa.Table, name: str, values: list[Any], type_: pa.DataTyp
     """`table` with column `name` replaced by `values` of `type_` (nullable)."""
     index = table.schema.get_field_index(name)
     return table.set_column(index, pa.field(name, type_), pa.array(values, type_))
+
+
+# -- short-lived kinds -------------------------------------------------------------------
+
+VISITORS_JSON: dict[str, Any] = {
+    "actors": [{"name": "desk", "kind": "desk", "states": ["open", "closed"]}],
+    "short_lived": [{"kind": "visitor", "prefix": "visitor_", "states": ["waiting", "seen"]}],
+    "attributes": [],
+}
+"""A vocabulary with one named actor and one short-lived kind, and no attributes."""
+
+CORE_SCHEMA = pa.schema(SCHEMA.field(i) for i in range(6))
+
+
+def core_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """A table of the core columns only: (episode, seq, actor, state, start, end) per row."""
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in CORE_SCHEMA]
+    return pa.Table.from_arrays(
+        [pa.array(values, field.type) for values, field in zip(columns, CORE_SCHEMA, strict=True)],
+        schema=CORE_SCHEMA,
+    )
+
+
+def core_metadata(
+    rows: list[tuple[Any, ...]], vocabulary: dict[str, Any], end_time: float = 10.0
+) -> dict[str, Any]:
+    """A metadata document for `rows` (as :func:`core_table` takes them): one summary per
+    episode found in the rows, each ending at `end_time`."""
+    counts: dict[int, int] = {}
+    for row in rows:
+        counts[row[0]] = counts.get(row[0], 0) + 1
+    episodes = [
+        {"episode": number, "end_time": end_time, "rows": count}
+        for number, count in sorted(counts.items())
+    ]
+    return metadata_json(vocabulary=copy.deepcopy(vocabulary), episodes=episodes)

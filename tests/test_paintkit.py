@@ -9,6 +9,8 @@ import pytest
 
 from stages.render.paintkit import (
     PAPER,
+    ActorState,
+    Frame,
     Points,
     PolylinePath,
     Text,
@@ -67,3 +69,16 @@ def test_opaque_has_the_frame_format() -> None:
     sprite = pygame.Surface((4, 4), pygame.SRCALPHA)
     flat = opaque(sprite)
     assert flat.get_masks() == frame_surface((1, 1)).get_masks()
+
+
+def test_a_hand_made_frame_finds_instances_by_name_and_kind() -> None:
+    # Third-party painters test with frames built by hand; the look-ups need no World.
+    queued = ActorState("customer_10", "queued", 1.0, 3.0, 0.5, 0, {})
+    arriving = ActorState("customer_2", "arriving", 2.0, 2.5, 0.0, 1, {})
+    frame = Frame(time=2.0, states={}, short_lived={"customer": (arriving, queued)})
+    assert frame.state("customer_10") is queued
+    assert frame.state("customer_3") is None
+    assert frame.instances("customer") == (arriving, queued)
+    with pytest.raises(KeyError, match=r"declared kinds: \['customer'\]"):
+        frame.instances("visitor")
+    assert Frame(time=0.0, states={}).state("customer_10") is None

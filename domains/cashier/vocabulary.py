@@ -136,7 +136,7 @@ CUSTOMER: Final = ShortLivedKind(
     description="one customer, numbered in dispatch order, from its walk in to its walk out",
 )
 
-COLOURS: Final = {
+COLOURS: Final[dict[str, str]] = {
     CashierState.SERVING: "#2ea043",
     CashierState.STALLED: "#d63031",
     CashierState.WALKING: "#1f6feb",
@@ -153,12 +153,8 @@ COLOURS: Final = {
 
 VOCABULARY: Final = Vocabulary(
     actors=(
-        Actor(
-            CASHIERS[0], tuple(CashierState), kind="cashier", description="slow cashier (7 s)"
-        ),
-        Actor(
-            CASHIERS[1], tuple(CashierState), kind="cashier", description="fast cashier (4 s)"
-        ),
+        Actor(CASHIERS[0], tuple(CashierState), kind="cashier", description="slow cashier (7 s)"),
+        Actor(CASHIERS[1], tuple(CashierState), kind="cashier", description="fast cashier (4 s)"),
         Actor(
             DISPATCHER,
             tuple(DispatcherState),
@@ -180,5 +176,5 @@ VOCABULARY: Final = Vocabulary(
         Attribute(Attr.COUNT, "int64", "customers served so far", quantity=True),
     ),
     short_lived=(CUSTOMER,),
-    colours=dict(COLOURS),
+    colours=COLOURS,
 )

@@ -30,6 +30,7 @@ from domains.factory.vocabulary import (
     BUFFER_A,
     BUFFER_B,
     BUFFER_CAPACITY,
+    COLOURS,
     DOMAIN_ID,
     FINISHED,
     STATIONS,
@@ -58,6 +59,7 @@ from stages.render.paintkit import (
     Text,
     arrow_head,
     blit_centred,
+    colour_from_hex,
     dashed_line,
     draw_bar,
     draw_segmented_bar,
@@ -70,9 +72,10 @@ from stages.render.paintkit import (
 WIDTH: Final = 1280
 HEIGHT: Final = 720
 
-WORKING: Final[Colour] = (46, 160, 67)
-STALLED: Final[Colour] = (214, 48, 49)
-WALKING: Final[Colour] = (31, 111, 235)
+# State colours come from the vocabulary, so this movie and the generic timeline agree.
+WORKING: Final[Colour] = colour_from_hex(COLOURS[WorkerState.WORKING])
+STALLED: Final[Colour] = colour_from_hex(COLOURS[WorkerState.STALLED])
+WALKING: Final[Colour] = colour_from_hex(COLOURS[WorkerState.WALKING])
 ITEM: Final[Colour] = (244, 183, 40)
 ITEM_EDGE: Final[Colour] = (176, 120, 0)
 STATE_COLOURS: Final[dict[str, Colour]] = {

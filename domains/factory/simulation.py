@@ -5,7 +5,7 @@ Importing this module registers the Gymnasium id ``simreel/Factory-v0``.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar
@@ -16,7 +16,7 @@ import simpy
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from domains.domain import Domain, Process
+from domains.domain import BaselineFactory, Domain, Process
 from domains.env import MultiActorEnv
 from domains.factory.vocabulary import (
     ACTION_NAMES,
@@ -121,9 +121,10 @@ class FactoryDomain(Domain):
     domain_id: ClassVar[str] = DOMAIN_ID
     domain_version: ClassVar[int] = DOMAIN_VERSION
     vocabulary = VOCABULARY
-    decider_names: ClassVar[tuple[str, ...]] = WORKERS
-    action_names: ClassVar[tuple[tuple[str, ...], ...]] = (ACTION_NAMES,) * len(WORKERS)
+    decider_names: tuple[str, ...] = WORKERS
+    action_names: tuple[tuple[str, ...], ...] = (ACTION_NAMES,) * len(WORKERS)
     horizon: ClassVar[float] = HORIZON
+    kpi_names: ClassVar[tuple[str, ...]] = ("finished_items",)
     observation_space: ClassVar[spaces.Box] = spaces.Box(
         0.0, 1.0, shape=(_OBS_GLOBAL + _OBS_PER_WORKER * len(WORKERS),), dtype=np.float32
     )
@@ -218,6 +219,13 @@ class FactoryDomain(Domain):
 
     def kpis(self) -> dict[str, float]:
         return {"finished_items": float(self._finished)}
+
+    @classmethod
+    def baselines(cls) -> Mapping[str, BaselineFactory]:
+        # Imported here: the baselines module imports this one.
+        from domains.factory.baselines import FactoryRulesPolicy
+
+        return {"rules": FactoryRulesPolicy}
 
     @property
     def finished_items(self) -> int:

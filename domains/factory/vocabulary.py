@@ -68,7 +68,7 @@ class Attr(StrEnum):
     COUNT = "count"
 
 
-COLOURS: Final = {
+COLOURS: Final[dict[str, str]] = {
     WorkerState.WORKING: "#2ea043",
     WorkerState.STALLED: "#d63031",
     WorkerState.WALKING: "#1f6feb",
@@ -100,5 +100,5 @@ VOCABULARY: Final = Vocabulary(
         ),
         Attribute(Attr.COUNT, "int64", "items finished so far", quantity=True),
     ),
-    colours=dict(COLOURS),
+    colours=COLOURS,
 )

@@ -5,6 +5,8 @@ Prints, for the default factory movie (1280 x 720, 30 fps, 5x speed, preset medi
 - frames/s encoding the same frames alone (pre-painted into a raw file that is
   ffmpeg's stdin, so no Python runs while it encodes), and the ratio of the two;
 - the world look-up time per frame for the episode tiled to 1x, 10x and 100x its rows;
+- frames/s of the world look-up with ~100 and ~10,000 short-lived instances arriving at
+  the same rate (so about as many alive at once): it should barely change;
 - the import time of the render stage (a fresh interpreter);
 - peak memory of this process and of the ffmpeg children.
 """
@@ -24,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.events import read_events
+from schemas.vocabulary import Actor, ShortLivedKind, Vocabulary
 from stages.render.movie import (
     DEFAULT_CRF,
     FramePlan,
@@ -63,6 +66,54 @@ def _lookup_microseconds(world: World, span: float, samples: int = 3000) -> floa
     return (time.perf_counter() - started) / samples * 1e6
 
 
+_CROWD = Vocabulary(
+    actors=(Actor("till", ("open",)),),
+    short_lived=(ShortLivedKind("customer", "customer_", ("arriving", "queued", "served")),),
+)
+
+
+def _crowd(instances: int, gap: float) -> tuple[pa.Table, float]:
+    """A synthetic episode: a customer every `gap` s, each alive 7 to 37 s in three states."""
+    rng = np.random.default_rng(0)
+    arrivals = np.arange(instances) * gap
+    waits = rng.uniform(0.0, 30.0, instances)
+    bounds = np.stack([arrivals, arrivals + 2.0, arrivals + 2.0 + waits, arrivals + 7.0 + waits])
+    names = [f"customer_{k}" for k in range(instances)]
+    end = float(bounds[-1].max())
+    actor = [*(name for name in names for _ in range(3)), "till"]
+    state = [*(("arriving", "queued", "served") * instances), "open"]
+    start = [*bounds[:-1].T.ravel().tolist(), 0.0]
+    stop = [*bounds[1:].T.ravel().tolist(), end]
+    order = np.argsort(start, kind="stable")
+    table = pa.table(
+        {
+            "episode": pa.array(np.zeros(len(order), np.int32)),
+            "seq": pa.array(np.arange(len(order), dtype=np.int64)),
+            "actor": pa.array([actor[i] for i in order], pa.string()),
+            "state": pa.array([state[i] for i in order], pa.string()),
+            "start": pa.array(np.asarray(start)[order]),
+            "end": pa.array(np.asarray(stop)[order]),
+        }
+    )
+    return table, end
+
+
+def _print_short_lived(samples: int = 3000) -> None:
+    for instances in (100, 10_000):
+        table, end = _crowd(instances, gap=3.0)
+        started = time.perf_counter()
+        world = World(table, _CROWD)
+        build = time.perf_counter() - started
+        micro = _lookup_microseconds(world, end, samples)
+        alive = np.mean(
+            [len(world.at(t).instances("customer")) for t in np.linspace(0.0, end, 200)]
+        )
+        print(
+            f"look-up, {instances:>6} short-lived instances: {1e6 / micro:9,.0f} frames/s "
+            f"({alive:.1f} alive on average; World built in {build * 1000:.0f} ms)"
+        )
+
+
 def _import_seconds() -> float:
     code = (
         "import time; t = time.perf_counter(); import stages.render.cli, stages.render.movie; "
@@ -81,6 +132,7 @@ def run() -> None:
     table_path = next((path for path in _TABLES if path.is_file()), None)
     if table_path is None:
         print("no factory table: run `make record` (or add data/fixtures/factory-v1.parquet)")
+        _print_short_lived()
         return
     table = read_events(table_path)
     scene, world = load_scene(table, 0)
@@ -132,6 +184,7 @@ def run() -> None:
         tiled = World(_tiled(scene.table, copies, duration), scene.vocabulary)
         micro = _lookup_microseconds(tiled, duration * copies)
         print(f"look-up per frame, {copies:>3}x rows ({len(tiled.table):>6}): {micro:6.1f} µs")
+    _print_short_lived()
     print(f"import of the render stage:     {_import_seconds() * 1000:7.0f} ms")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -1,23 +1,36 @@
 """The generic timeline painter: draws any event table, whatever its domain.
 
-One lane per actor, each interval a bar coloured by its state (legend below), the
-first numeric attribute written inside bars wide enough to hold it, the current
-state and numeric attributes beside each lane, and a moving time cursor. The
-past is drawn in full colour and the future faded.
+One lane per named actor, each interval a bar coloured by its state (legend below);
+one lane per short-lived kind (customers), showing how many instances are alive over
+time, stacked by state, so hundreds of customers take one lane, not hundreds. Beside
+each lane the current state and attributes (for a kind: the count per state), and a
+moving time cursor. The past is drawn in full colour and the future faded.
+
+Colours: a state's colour is the one the vocabulary declares (``vocabulary.colours``);
+an undeclared state gets a palette colour picked from a stable hash of its name, so
+it has the same colour in every table. Heights: a lane whose actor carries a declared
+quantity (a level, a count) on nearly every interval is a step chart of it; ids and
+other numbers only label bars.
 
 Everything but the cursor and the current values is painted once, in two versions
 (full colour and faded); a frame is then two opaque blits, a line and a few cached
-labels, so the frame cost does not grow with the number of intervals.
+labels, so the frame cost does not grow with the number of intervals or instances.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import zlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import pygame
+from numpy.typing import NDArray
 
+from schemas.vocabulary import ShortLivedKind, Vocabulary
 from stages.render.paintkit import (
     CATEGORICAL,
     INK,
@@ -25,17 +38,19 @@ from stages.render.paintkit import (
     PANEL,
     PAPER,
     RULE,
+    ActorState,
     Colour,
     Frame,
     Scene,
     Text,
+    colour_from_hex,
     frame_surface,
     mix,
 )
-from stages.render.world import World, numeric_attributes
+from stages.render.world import Census, World, numeric_attributes
 
 WIDTH: Final = 1280
-"""Design width; heights follow from the number of actors."""
+"""Design width; heights follow from the number of lanes."""
 _MARGIN: Final = 24
 _HEADER: Final = 64
 _LABELS: Final = 170
@@ -44,6 +59,11 @@ _AXIS: Final = 34
 _LEGEND_ROW: Final = 26
 _FADE: Final = 0.62
 """How far the future's colours move towards the panel colour."""
+_KIND_LANES: Final = 2
+"""A short-lived kind's lane is this many actor lanes high: it holds a stacked chart."""
+_NEAR: Final = 60.0
+"""RGB distance under which a palette colour counts as one of the declared colours."""
+_ELLIPSIS: Final = "…"
 
 
 def _even(value: float) -> int:
@@ -52,14 +72,38 @@ def _even(value: float) -> int:
     return pixels + pixels % 2
 
 
-def state_colours(scene: Scene) -> dict[str, Colour]:
-    """A colour per state name, in vocabulary order; one state name has one colour everywhere."""
-    colours: dict[str, Colour] = {}
-    for actor in scene.vocabulary.actors:
-        for state in actor.states:
-            if state not in colours:
-                colours[state] = CATEGORICAL[len(colours) % len(CATEGORICAL)]
-    return colours
+def _stable_slot(state: str, slots: int) -> int:
+    # crc32, not hash(): Python salts str hashes per process.
+    return zlib.crc32(state.encode("utf-8")) % slots
+
+
+def _near(a: Colour, b: Colour) -> bool:
+    return math.dist(a, b) < _NEAR
+
+
+def state_colours(vocabulary: Vocabulary) -> dict[str, Colour]:
+    """A colour per state name, in :attr:`Vocabulary.state_names` order.
+
+    A declared colour wins. Any other state starts at the palette slot given by a
+    stable hash of its name and takes the first slot after it that no other state of
+    this vocabulary holds and that is not (nearly) a declared colour; states are
+    placed in name order, so the result does not depend on the order of first use.
+    Colours repeat only when the palette runs out.
+    """
+    declared = {state: colour_from_hex(hex_) for state, hex_ in vocabulary.colours.items()}
+    palette = CATEGORICAL
+    allowed = [not any(_near(c, d) for d in declared.values()) for c in palette]
+    taken = [False] * len(palette)
+    chosen: dict[str, Colour] = {}
+    for state in sorted(set(vocabulary.state_names) - set(declared)):
+        home = _stable_slot(state, len(palette))
+        probe = [(home + step) % len(palette) for step in range(len(palette))]
+        slot = next((k for k in probe if allowed[k] and not taken[k]), None)
+        if slot is None:  # more undeclared states than free colours: share, still not declared
+            slot = next((k for k in probe if allowed[k]), home)
+        taken[slot] = True
+        chosen[state] = palette[slot]
+    return {state: declared.get(state) or chosen[state] for state in vocabulary.state_names}
 
 
 def _tick_step(span: float, target: int = 10) -> float:
@@ -73,9 +117,57 @@ def _tick_step(span: float, target: int = 10) -> float:
 
 
 def _format_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+@dataclass(frozen=True)
+class _Lane:
+    """A horizontal band of the chart: a named actor, or a short-lived kind."""
+
+    name: str
+    """The actor's name, or the kind's."""
+    kind: ShortLivedKind | None
+    top: float
+    """Offset from the chart's top, in lane units."""
+    units: int
+    """Height in lane units."""
+
+
+@dataclass(frozen=True)
+class _KindValues:
+    """How a short-lived kind's counts are laid out in the values column."""
+
+    names: bool
+    """Each count follows its state's name (else the swatch alone tells the state)."""
+    rows: tuple[tuple[str, ...], ...]
+    """States per text row, top to bottom."""
+
+
+def column_means(census: Census, edges: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The mean count per state over each span ``[edges[j], edges[j + 1]]``.
+
+    Shape ``(len(census.states), len(edges) - 1)``. Averaging over a pixel column's time
+    span (rather than sampling it) keeps a one-pixel crowd honest: the chart's area is the
+    instance-seconds spent in each state.
+    """
+    times, counts = census.times, census.counts.astype(np.float64)
+    if len(times) == 0:
+        return np.zeros((len(census.states), len(edges) - 1))
+    # Instance-seconds per state up to each census time, then up to each edge.
+    steps = np.diff(times)
+    integral = np.zeros_like(counts)
+    integral[:, 1:] = np.cumsum(counts[:, :-1] * steps, axis=1)
+    index = np.searchsorted(times, edges, side="right") - 1
+    inside = index >= 0
+    safe = np.clip(index, 0, None)
+    at_edges = integral[:, safe] + counts[:, safe] * (edges - times[safe])
+    at_edges[:, ~inside] = 0.0
+    widths = np.diff(edges)
+    return np.diff(at_edges, axis=1) / np.where(widths > 0, widths, 1.0)
 
 
 class TimelinePainter:
@@ -90,23 +182,33 @@ class TimelinePainter:
         self.scene = scene
         self._scale = scale
         self._text = Text(scale)
-        self._world = World(scene.table, scene.vocabulary)
-        self._colours = state_colours(scene)
-        self._numeric = numeric_attributes(scene.vocabulary)
-        actors = scene.vocabulary.actor_names
-        # Many actors get thinner lanes so the picture stays a sensible height.
-        self._lane = min(34.0, max(12.0, 560.0 / max(len(actors), 1)))
+        vocabulary = scene.vocabulary
+        self._world = World(scene.table, vocabulary)
+        self._colours = state_colours(vocabulary)
+        self._numeric = numeric_attributes(vocabulary)
+        self._attributes = vocabulary.attribute_names
+        self._lanes = self._layout_lanes(vocabulary)
+        units = sum(lane.units for lane in self._lanes)
+        # Many lanes get thinner so the picture stays a sensible height.
+        self._lane = min(34.0, max(12.0, 560.0 / max(units, 1)))
+        self._census = {kind.kind: self._world.census(kind.kind) for kind in vocabulary.short_lived}
         self._legend_rows = self._layout_legend()
         height = (
-            _HEADER + len(actors) * self._lane + _AXIS + len(self._legend_rows) * _LEGEND_ROW
+            _HEADER + units * self._lane + _AXIS + len(self._legend_rows) * _LEGEND_ROW
         ) + _MARGIN
         self._size = (_even(WIDTH * scale), _even(height * scale))
         self._chart = pygame.Rect(
             round((_MARGIN + _LABELS) * scale),
             round(_HEADER * scale),
             round((WIDTH - 2 * _MARGIN - _LABELS - _VALUES) * scale),
-            round(len(actors) * self._lane * scale),
+            round(units * self._lane * scale),
         )
+        self._fitted: dict[tuple[str, float, int], str] = {}
+        self._kind_values = {
+            lane.kind.kind: self._layout_kind_values(lane.kind, lane)
+            for lane in self._lanes
+            if lane.kind is not None
+        }
         self._full = self._paint_static(fade=0.0)
         self._faded = self._paint_static(fade=_FADE)
 
@@ -114,20 +216,59 @@ class TimelinePainter:
     def size(self) -> tuple[int, int]:
         return self._size
 
+    @property
+    def colours(self) -> Mapping[str, Colour]:
+        """The colour each state is drawn in (see :func:`state_colours`)."""
+        return self._colours
+
     # -- geometry ------------------------------------------------------------------
 
     def _s(self, value: float) -> int:
         return round(value * self._scale)
 
-    def _x(self, time: float) -> float:
+    def x(self, time: float) -> float:
+        """The horizontal pixel position of simulated time `time` on the chart."""
         span = self.scene.end_time - self.scene.start_time
         return self._chart.left + (time - self.scene.start_time) / span * self._chart.width
 
-    def _lane_rect(self, index: int) -> pygame.Rect:
-        top = self._chart.top + index * self._lane * self._scale
-        return pygame.Rect(
-            self._chart.left, round(top), self._chart.width, round(self._lane * self._scale)
-        )
+    def lane_rect(self, name: str) -> pygame.Rect:
+        """The pixels of the lane of named actor or short-lived kind `name` (chart part)."""
+        return self._rect(self._lane_named(name))
+
+    def bars_rect(self, name: str) -> pygame.Rect:
+        """The part of `name`'s lane that bars fill at full height."""
+        top, height = self._bar_area(self._lane_named(name))
+        return pygame.Rect(self._chart.left, top, self._chart.width, height)
+
+    def _lane_named(self, name: str) -> _Lane:
+        for lane in self._lanes:
+            if lane.name == name:
+                return lane
+        raise KeyError(f"no lane {name!r}; lanes: {[lane.name for lane in self._lanes]}")
+
+    def _rect(self, lane: _Lane) -> pygame.Rect:
+        unit = self._lane * self._scale
+        top = round(self._chart.top + lane.top * unit)
+        bottom = round(self._chart.top + (lane.top + lane.units) * unit)
+        return pygame.Rect(self._chart.left, top, self._chart.width, bottom - top)
+
+    def _bar_area(self, lane: _Lane) -> tuple[int, int]:
+        """Top and height of the bars inside a lane (a margin above and below)."""
+        rect = self._rect(lane)
+        pad = max(1, round(self._lane * self._scale * 0.14))
+        return rect.top + pad, rect.height - 2 * pad
+
+    @staticmethod
+    def _layout_lanes(vocabulary: Vocabulary) -> tuple[_Lane, ...]:
+        lanes = []
+        top = 0.0
+        for actor in vocabulary.actors:
+            lanes.append(_Lane(actor.name, None, top, 1))
+            top += 1
+        for kind in vocabulary.short_lived:
+            lanes.append(_Lane(kind.kind, kind, top, _KIND_LANES))
+            top += _KIND_LANES
+        return tuple(lanes)
 
     def _layout_legend(self) -> list[list[str]]:
         """State names split into rows that fit the width (approximate text widths)."""
@@ -142,6 +283,29 @@ class TimelinePainter:
             used += needed
         return rows
 
+    def _fit(self, text: str, size: float, width: int) -> str:
+        """`text`, cut and ended with an ellipsis if needed, to fit `width` pixels."""
+        key = (text, size, width)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            font = self._text.font(size)
+            if font.size(text)[0] <= width:
+                fitted = text
+            else:
+                # The longest prefix that fits with the ellipsis (widths grow with length).
+                low, high = 0, len(text)
+                while low < high:
+                    middle = (low + high + 1) // 2
+                    if font.size(text[:middle].rstrip() + _ELLIPSIS)[0] <= width:
+                        low = middle
+                    else:
+                        high = middle - 1
+                fitted = text[:low].rstrip() + _ELLIPSIS
+            if len(self._fitted) > 4096:  # values change every frame; keep the cache bounded
+                self._fitted.clear()
+            self._fitted[key] = fitted
+        return fitted
+
     # -- the static layers ---------------------------------------------------------
 
     def _paint_static(self, *, fade: float) -> pygame.Surface:
@@ -154,47 +318,53 @@ class TimelinePainter:
         kpis = "   ".join(f"{k} {_format_value(v)}" for k, v in scene.episode.kpis.items())
         caption = f"{len(scene.table)} intervals · {scene.duration:g} s simulated   {kpis}"
         text.draw(surface, caption, (self._s(_MARGIN), self._s(48)), 18, MUTED, anchor="midleft")
-        for index, actor in enumerate(scene.vocabulary.actors):
-            lane = self._lane_rect(index)
+        label_width = self._s(_LABELS - 8)
+        size = min(20.0, self._lane * 0.62)
+        for index, lane in enumerate(self._lanes):
+            rect = self._rect(lane)
             if index % 2 == 0:
-                pygame.draw.rect(surface, PANEL, lane.inflate(0, 0))
-            size = min(20.0, self._lane * 0.62)
+                pygame.draw.rect(surface, PANEL, rect)
             text.draw(
                 surface,
-                actor.name,
-                (self._s(_MARGIN), lane.centery),
+                self._fit(lane.name, size, label_width),
+                (self._s(_MARGIN), rect.centery),
                 size,
                 INK,
                 anchor="midleft",
             )
-            self._paint_lane(surface, index, fade)
+            if lane.kind is None:
+                self._paint_lane(surface, lane, fade)
+            else:
+                self._paint_kind_lane(surface, lane, fade)
         self._paint_axis(surface)
         self._paint_legend(surface)
         return surface
 
-    def _lane_measure(self, index: int) -> tuple[str | None, float]:
-        """The numeric attribute an actor carries on nearly every interval, and its maximum.
+    def _lane_measure(self, actor: str) -> tuple[str | None, float]:
+        """The declared quantity an actor carries on nearly every interval, and its maximum.
 
         Such a lane (a buffer's level, a counter) is drawn as a step chart: each bar's
         height is its value over the maximum, so the level can be read at a glance.
+        Only quantities: a numeric id (an item number) says nothing about height.
         """
-        timeline = self._world.timelines[index]
-        rows = timeline.rows.tolist()
-        for name in self._numeric:
-            values = [self._world.columns[name][row] for row in rows]
-            present = [float(v) for v in values if isinstance(v, int | float)]
-            if rows and len(present) >= 0.9 * len(rows) and max(present) > 0:
+        rows = self._world.timeline(actor).rows.tolist()
+        for name in self.scene.vocabulary.quantities:
+            column = self._world.columns.get(name)
+            if column is None or not rows:
+                continue
+            present = [float(v) for row in rows if isinstance(v := column[row], int | float)]
+            if len(present) >= 0.9 * len(rows) and max(present, default=0.0) > 0:
                 return name, max(present)
         return None, 0.0
 
-    def _paint_lane(self, surface: pygame.Surface, index: int, fade: float) -> None:
-        timeline = self._world.timelines[index]
-        lane = self._lane_rect(index)
-        pad = max(1, round(lane.height * 0.14))
-        top, height = lane.top + pad, lane.height - 2 * pad
+    def _paint_lane(self, surface: pygame.Surface, lane: _Lane, fade: float) -> None:
+        timeline = self._world.timeline(lane.name)
+        top, height = self._bar_area(lane)
         label_size = min(16.0, self._lane * 0.5)
-        measure, maximum = self._lane_measure(index)
-        columns = [self._world.columns[name] for name in self._numeric]
+        measure, maximum = self._lane_measure(lane.name)
+        labels = [self._world.columns[name] for name in self._numeric]
+        if measure is not None:  # a step chart is labelled with its own level
+            labels = [self._world.columns[measure]]
         for start, end, state, row in zip(
             timeline.starts.tolist(),
             timeline.ends.tolist(),
@@ -202,7 +372,7 @@ class TimelinePainter:
             timeline.rows.tolist(),
             strict=True,
         ):
-            left, right = round(self._x(start)), round(self._x(end))
+            left, right = round(self.x(start)), round(self.x(end))
             # Every interval gets at least one pixel, so short events stay visible; wider
             # ones leave a one-pixel seam so that equal neighbours stay countable.
             width = max(1, right - left - (1 if right - left > 3 else 0))
@@ -214,8 +384,7 @@ class TimelinePainter:
                 rect = pygame.Rect(left, top + height - bar_height, width, bar_height)
             colour = mix(self._colours[state], PANEL, fade)
             pygame.draw.rect(surface, colour, rect)
-            # Label with the first numeric attribute this interval sets.
-            value = next((c[row] for c in columns if c[row] is not None), None)
+            value = next((c[row] for c in labels if c[row] is not None), None)
             if value is None or rect.width <= self._s(label_size * 1.2):
                 continue
             inside = rect.height >= self._s(label_size * 0.7)
@@ -227,6 +396,48 @@ class TimelinePainter:
                 )
                 surface.blit(label, label.get_rect(center=centre))
 
+    def _paint_kind_lane(self, surface: pygame.Surface, lane: _Lane, fade: float) -> None:
+        """Instances alive over time, stacked by state (declaration order, bottom up).
+
+        Each pixel column shows the mean count over its time span, scaled so the
+        episode's peak fills the lane.
+        """
+        census = self._census[lane.name]
+        top, height = self._bar_area(lane)
+        peak = census.peak
+        chart = self._chart
+        self._text.draw(
+            surface,
+            str(peak),
+            (chart.left - self._s(6), top),
+            min(14.0, self._lane * 0.45),
+            MUTED,
+            anchor="topright",
+        )
+        if peak == 0:
+            return
+        span = self.scene.end_time - self.scene.start_time
+        edges = np.asarray(
+            self.scene.start_time + np.arange(chart.width + 1) * (span / chart.width), np.float64
+        )
+        stacked = np.cumsum(column_means(census, edges), axis=0) / peak * height
+        pixels = np.rint(stacked).astype(np.int64)
+        bottom = top + height
+        for k, state in enumerate(census.states):
+            colour = mix(self._colours[state], PANEL, fade)
+            lower = pixels[k - 1] if k else np.zeros(chart.width, np.int64)
+            upper = pixels[k]
+            # One rectangle per run of columns with the same extent: flat stretches are
+            # common, and fewer draws keep building the painter quick.
+            runs = np.flatnonzero(np.diff(lower) | np.diff(upper)) + 1
+            starts = [0, *runs.tolist()]
+            stops = [*runs.tolist(), chart.width]
+            for first, stop in zip(starts, stops, strict=True):
+                low, high = int(lower[first]), int(upper[first])
+                if high > low:
+                    rect = pygame.Rect(chart.left + first, bottom - high, stop - first, high - low)
+                    pygame.draw.rect(surface, colour, rect)
+
     def _paint_axis(self, surface: pygame.Surface) -> None:
         chart, scene = self._chart, self.scene
         y = chart.bottom
@@ -234,7 +445,7 @@ class TimelinePainter:
         step = _tick_step(scene.duration)
         tick = math.ceil(scene.start_time / step) * step
         while tick <= scene.end_time + 1e-9:
-            x = round(self._x(tick))
+            x = round(self.x(tick))
             pygame.draw.line(surface, RULE, (x, y), (x, y + self._s(6)), 1)
             self._text.draw(surface, f"{tick:g}", (x, y + self._s(16)), 16, MUTED)
             tick += step
@@ -270,7 +481,7 @@ class TimelinePainter:
         """The faded chart, the past in full colour up to the cursor, and the current values."""
         surface.blit(self._faded, (0, 0))
         chart = self._chart
-        x = round(min(max(self._x(frame.time), chart.left), chart.right))
+        x = round(min(max(self.x(frame.time), chart.left), chart.right))
         past = pygame.Rect(chart.left, chart.top, x - chart.left, chart.height)
         surface.blit(self._full, past, past)
         pygame.draw.line(surface, INK, (x, chart.top - self._s(6)), (x, chart.bottom), 2)
@@ -284,27 +495,100 @@ class TimelinePainter:
         )
         self._draw_values(surface, frame)
 
+    # -- the values column ---------------------------------------------------------
+
+    def _values_left(self) -> int:
+        return self._chart.right + self._s(14)
+
+    def _values_width(self) -> int:
+        """Pixels from the values column's left edge to the right margin."""
+        return self._size[0] - self._s(_MARGIN) - self._values_left()
+
+    def _value_size(self) -> float:
+        return min(17.0, self._lane * 0.5)
+
     def _draw_values(self, surface: pygame.Surface, frame: Frame) -> None:
-        left = chart_right = self._chart.right + self._s(14)
-        size = min(17.0, self._lane * 0.5)
-        for index, actor in enumerate(self.scene.vocabulary.actor_names):
-            state = frame.state(actor)
+        left = self._values_left()
+        size = self._value_size()
+        text_left = left + self._s(16)
+        width = self._size[0] - self._s(_MARGIN) - text_left
+        for lane in self._lanes:
+            y = self._rect(lane).centery
+            if lane.kind is not None:
+                self._draw_kind_values(surface, lane.kind, lane, frame)
+                continue
+            state = frame.state(lane.name)
             if state is None:
                 continue
-            y = self._lane_rect(index).centery
             dot = pygame.Rect(left, y - self._s(5), self._s(10), self._s(10))
             pygame.draw.rect(surface, self._colours[state.state], dot, border_radius=self._s(5))
-            label = state.state + _attribute_text(state.attr, self._numeric)
-            self._text.draw(
-                surface, label, (chart_right + self._s(16), y), size, INK, anchor="midleft"
-            )
+            label = self._fit(state.state + self._attribute_text(state), size, width)
+            self._text.draw(surface, label, (text_left, y), size, INK, anchor="midleft")
 
+    def _attribute_text(self, state: ActorState) -> str:
+        """``  ·  name value  name value`` for each attribute the interval sets, of any type."""
+        parts = [
+            f"{name} {_format_value(value)}"
+            for name in self._attributes
+            if (value := state.attr(name)) is not None
+        ]
+        return ("  ·  " + "  ".join(parts)) if parts else ""
 
-def _attribute_text(read: object, names: Sequence[str]) -> str:
-    """`` name value`` for each numeric attribute the interval sets."""
-    if not callable(read):
-        return ""
-    parts = [
-        f"{name} {_format_value(value)}" for name in names if (value := read(name)) is not None
-    ]
-    return ("  ·  " + "  ".join(parts)) if parts else ""
+    def _piece_width(self, text: str) -> int:
+        """Width of a swatch and `text` in the values column, without the gap after it."""
+        return self._s(14) + self._text.font(self._value_size()).size(text)[0]
+
+    def _layout_kind_values(self, kind: ShortLivedKind, lane: _Lane) -> _KindValues:
+        """The rows of "state count" pieces beside a kind's lane.
+
+        With the state names if every row fits the column at the widest count and the
+        rows fit the lane's height; otherwise the counts alone on one row (the legend
+        names the colours). Decided once, so the column keeps its form from frame to frame.
+        """
+        states = kind.states
+        widest = str(max(self._census[kind.kind].peak, 1))
+        available, gap = self._values_width(), self._s(12)
+        rows: list[list[str]] = [[]]
+        used = -gap
+        for state in states:
+            needed = gap + self._piece_width(f"{state} {widest}")
+            if rows[-1] and used + needed > available:
+                rows.append([])
+                used = -gap
+            rows[-1].append(state)
+            used += needed
+        line = self._s(self._value_size() * 1.2)
+        fits = all(
+            sum(self._piece_width(f"{s} {widest}") + gap for s in row) - gap <= available
+            for row in rows
+        )
+        if fits and len(rows) * line <= self._rect(lane).height:
+            return _KindValues(names=True, rows=tuple(tuple(row) for row in rows))
+        return _KindValues(names=False, rows=(states,))
+
+    def _draw_kind_values(
+        self, surface: pygame.Surface, kind: ShortLivedKind, lane: _Lane, frame: Frame
+    ) -> None:
+        """A swatch and the count of instances per state (with the state's name if it fits)."""
+        counts = Counter(state.state for state in frame.instances(kind.kind))
+        layout = self._kind_values[kind.kind]
+        size = self._value_size()
+        right = self._size[0] - self._s(_MARGIN)
+        rect = self._rect(lane)
+        for index, states in enumerate(layout.rows):
+            y = round(rect.top + (index + 0.5) * rect.height / len(layout.rows))
+            x = self._values_left()
+            for state in states:
+                count = str(counts.get(state, 0))
+                piece = f"{state} {count}" if layout.names else count
+                if x + self._piece_width(piece) > right:
+                    # No room for the rest: say that something is left out rather than clip it.
+                    if x + self._text.font(size).size(_ELLIPSIS)[0] <= right:
+                        self._text.draw(surface, _ELLIPSIS, (x, y), size, MUTED, anchor="midleft")
+                    break
+                swatch = pygame.Rect(x, y - self._s(5), self._s(10), self._s(10))
+                pygame.draw.rect(surface, self._colours[state], swatch, border_radius=self._s(2))
+                drawn = self._text.draw(
+                    surface, piece, (swatch.right + self._s(4), y), size, INK, anchor="midleft"
+                )
+                x = drawn.right + self._s(12)

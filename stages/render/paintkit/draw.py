@@ -49,6 +49,14 @@ CATEGORICAL: Final[tuple[Colour, ...]] = (
 """Distinct flat colours for states of unknown domains, in order of first use."""
 
 
+def colour_from_hex(text: str) -> Colour:
+    """``"#rrggbb"`` (as a vocabulary declares state colours) as an RGB tuple."""
+    value = text.lstrip("#")
+    if len(value) != 6:
+        raise ValueError(f"colour {text!r} is not '#rrggbb'")
+    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+
+
 def mix(a: Colour, b: Colour, amount: float) -> Colour:
     """`a` moved `amount` (0..1) of the way towards `b`: a tint or a shade without alpha."""
     return (

@@ -4,12 +4,31 @@ These are the only types a painter needs from the render stage; the stage's
 time look-ups (``stages.render.world``) build them. A painter, built in or shipped by
 a third-party package, implements :class:`Painter` and is registered in the entry
 point group ``simreel.painters`` under its domain id.
+
+Reading a :class:`Frame` (the world at ``frame.time``):
+
+* a **named actor** (declared one by one in ``scene.vocabulary.actors``):
+  ``frame.state("worker0")`` is its :class:`ActorState`, or None while it is in no state;
+* a **short-lived instance** (``customer_17``, an instance of a kind declared in
+  ``scene.vocabulary.short_lived``): ``frame.state("customer_17")`` likewise; and
+  ``frame.instances("customer")`` lists every instance of the kind that is in some
+  state at ``frame.time``, in instance-number order (``customer_9`` before
+  ``customer_10``). Draw a crowd from that list: the names of all instances of an
+  episode are not declared anywhere, and a frame holds only those alive at its time.
+
+An actor is "in a state" at ``t`` when one of its intervals contains ``t``; intervals
+are closed at both ends and, where one ends and the next starts at ``t``, the later
+one is shown (so an instance whose last interval ends exactly at ``t`` still shows,
+with progress 1). ``scene.vocabulary.colours`` gives a state's display colour when the
+domain declares one (parse it with ``colour_from_hex``), and
+``scene.vocabulary.quantities`` the attributes that are levels or counts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
@@ -67,15 +86,42 @@ class Frame:
     """The world at simulated time ``time``: per actor the interval that contains it.
 
     An actor with no interval at ``time`` (before its first, or in a gap after a
-    closed interval) is absent from ``states``.
+    closed interval) is absent: :meth:`state` returns None for it, and a short-lived
+    instance is not among :meth:`instances`.
     """
 
     time: float
     states: Mapping[str, ActorState]
+    """Named actors only (instances are in :attr:`short_lived`), by actor name."""
+    short_lived: Mapping[str, tuple[ActorState, ...]] = field(default_factory=dict)
+    """Per declared short-lived kind (every one, even with no instance in a state), its
+    instances in a state at ``time``, by instance number; read it with :meth:`instances`."""
 
     def state(self, actor: str) -> ActorState | None:
-        """`actor`'s interval at this instant, or None if it is in no state."""
-        return self.states.get(actor)
+        """`actor`'s interval at this instant, or None if it is in no state.
+
+        `actor` is a named actor or an instance name such as ``customer_17``.
+        """
+        found = self.states.get(actor)
+        if found is None and self.short_lived:
+            return self._instance_states.get(actor)
+        return found
+
+    def instances(self, kind: str) -> tuple[ActorState, ...]:
+        """The instances of short-lived kind `kind` in some state at this instant, ordered
+        by instance number; KeyError names the declared kinds if `kind` is not one."""
+        try:
+            return self.short_lived[kind]
+        except KeyError:
+            raise KeyError(
+                f"short-lived kind {kind!r} is not declared; declared kinds: "
+                f"{sorted(self.short_lived)}"
+            ) from None
+
+    @cached_property
+    def _instance_states(self) -> dict[str, ActorState]:
+        # Built on the first instance look-up only: most frames never ask for one by name.
+        return {s.actor: s for states in self.short_lived.values() for s in states}
 
 
 @dataclass(frozen=True)
