@@ -77,7 +77,7 @@ class TableMetadata:
     migrated_from: int | None = None
     """The schema version found in the file when it was older and has been migrated."""
     domain_options: dict[str, OptionValue] = field(default_factory=dict)
-    """The domain variant the episodes were simulated with (e.g. ``{"dispatcher": "automatic"}``)."""
+    """The domain variant the episodes were simulated with, e.g. ``{"dispatcher": "automatic"}``."""
 
     def episode(self, k: int) -> EpisodeSummary | None:
         """The summary of episode `k`, or None if the table has no such episode."""

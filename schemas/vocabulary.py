@@ -200,8 +200,7 @@ class Vocabulary:
         for state, colour in dict(self.colours).items():
             if state not in states:
                 raise VocabularyError(
-                    f"colours: {state!r} is not a declared state; declared states: "
-                    f"{sorted(states)}"
+                    f"colours: {state!r} is not a declared state; declared states: {sorted(states)}"
                 )
             if not isinstance(colour, str) or not _COLOUR.fullmatch(colour.lower()):
                 raise VocabularyError(

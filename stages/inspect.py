@@ -93,7 +93,7 @@ def _short_lived(events: EventTable, frame: pl.DataFrame) -> dict[str, dict[str,
     # Resolve each distinct actor name once, then join: the regexes run over the names,
     # not over every row.
     resolved = pl.lit(None, dtype=pl.String)
-    for kind in reversed(kinds):  # names match at most one kind, so the order is moot
+    for kind in kinds:  # a name matches at most one kind, so the order is moot
         resolved = (
             pl.when(pl.col("actor").str.contains(kind.pattern))
             .then(pl.lit(kind.kind))

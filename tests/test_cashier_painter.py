@@ -324,8 +324,8 @@ def test_an_arriving_customer_walks_from_the_dispatcher_to_its_lane(
     ]  # customer 1 walks to lane2 from 2 to 4 s
     distances = [_distance(place, target) for place in places]
     assert distances[0] > distances[1] > distances[2]
-    assert _distance(places[0], painter.entrance()) < distances[0]
-    assert distances[2] < _distance(places[2], painter.entrance())
+    assert _distance(places[0], painter.dispatcher()) < distances[0]
+    assert distances[2] < _distance(places[2], painter.dispatcher())
 
 
 def test_the_customer_being_served_stands_at_the_counter(

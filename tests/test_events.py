@@ -23,6 +23,7 @@ from schemas.errors import TableError
 from schemas.events import (
     SCHEMA_VERSION,
     EventTable,
+    OptionValue,
     arrow_schema,
     read_events,
     write_events,
@@ -101,7 +102,12 @@ def test_domain_options_round_trip_and_default_to_none(tmp_path: Path) -> None:
     )
     vocabulary = Vocabulary.from_json(VOCABULARY_JSON)
     common: dict[str, Any] = {"domain_id": "toy", "domain_version": 0, "vocabulary": vocabulary}
-    options = {"dispatcher": "automatic", "lanes": 3, "speed": 1.5, "strict": True}
+    options: dict[str, OptionValue] = {
+        "dispatcher": "automatic",
+        "lanes": 3,
+        "speed": 1.5,
+        "strict": True,
+    }
     with_options = write_events(
         tmp_path / "options.parquet", [episode], provenance={}, domain_options=options, **common
     )

@@ -114,7 +114,9 @@ CORE_SCHEMA = pa.schema(SCHEMA.field(i) for i in range(6))
 
 def core_table(rows: list[tuple[Any, ...]]) -> pa.Table:
     """A table of the core columns only: (episode, seq, actor, state, start, end) per row."""
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in CORE_SCHEMA]
+    columns: list[tuple[Any, ...]] = (
+        list(zip(*rows, strict=True)) if rows else [() for _ in CORE_SCHEMA]
+    )
     return pa.Table.from_arrays(
         [pa.array(values, field.type) for values, field in zip(columns, CORE_SCHEMA, strict=True)],
         schema=CORE_SCHEMA,

@@ -1,4 +1,4 @@
-"""The factory follows ../shared/spec/factory.md exactly.
+"""The factory follows its rules (domains/factory/README.md) exactly.
 
 Every expected time and count below was computed by hand from the spec's rules:
 walking s0-s1 4 s, s0-s2 4 s, s0-s3 8 s, s1-s2 1 s, s1-s3 4 s, s2-s3 4 s; work 5 s

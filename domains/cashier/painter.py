@@ -106,11 +106,6 @@ STATE_COLOURS: Final[dict[str, Colour]] = {
     CashierState.STALLED: STALLED,
     CashierState.WALKING: WALKING,
 }
-_CUSTOMER_COLOURS: Final[dict[str, Colour]] = {
-    CustomerState.ARRIVING: ARRIVING,
-    CustomerState.BEING_SERVED: BEING_SERVED,
-    CustomerState.LEAVING: LEAVING,
-}
 
 _LANE_Y: Final = (195.0, 295.0, 395.0)
 _MID_Y: Final = _LANE_Y[1]
@@ -143,7 +138,6 @@ _STRIP_RIGHT: Final = 1232
 _LEGEND_Y: Final = (636, 676)
 
 _DESIGN_POINTS: Final = {
-    "entrance": (_ENTRANCE_X, _MID_Y),
     "dispatcher": (_DISPATCHER_X, _MID_Y),
     "exit": (_EXIT_X, _MID_Y),
     **{f"entry_{lane}": (_LANE_ENTRY_X, y) for lane, y in zip(LANES, _LANE_Y, strict=True)},
@@ -221,10 +215,12 @@ class CashierPainter:
         """Pixel centre of the customer being served at `lane`'s checkout."""
         return self._points.pixel(f"counter_{lane}")
 
-    def entrance(self) -> tuple[int, int]:
+    def dispatcher(self) -> tuple[int, int]:
+        """Pixel centre of the dispatcher, where every customer starts its walk to a lane."""
         return self._points.pixel("dispatcher")
 
     def exit(self) -> tuple[int, int]:
+        """Pixel centre of the exit, where served customers end their walk out."""
         return self._points.pixel("exit")
 
     def lane_entry(self, lane: str) -> tuple[int, int]:
@@ -236,8 +232,8 @@ class CashierPainter:
         return self._rect(_QUEUE_X, _LANE_Y[LANES.index(lane)], *_QUEUE_SIZE)
 
     def lane_rect(self, lane: str) -> pygame.Rect:
-        """Pixel rectangle of `lane`'s row (its entry, queue and counter): where an
-        overrun is marked."""
+        """Pixel rectangle of `lane`'s row (its entry, queue and counter), outlined when
+        the lane overruns."""
         y = _LANE_Y[LANES.index(lane)]
         left, right = _LANE_ENTRY_X - 14, _COUNTER_X + 22
         return pygame.Rect(
@@ -245,7 +241,7 @@ class CashierPainter:
         )
 
     def floor_rect(self) -> pygame.Rect:
-        """Pixel rectangle of the shop floor (everything that moves, but the strips)."""
+        """Pixel rectangle of the shop floor: everything that moves (the strips are below)."""
         return pygame.Rect(*(self._s(v) for v in _FLOOR))
 
     def badge_radius(self) -> float:
@@ -535,7 +531,7 @@ class CashierPainter:
             door = self._rect(x, _MID_Y, 16, 74)
             pygame.draw.rect(surface, mix(TRACK, INK, 0.1), door, border_radius=s(4))
             arrow_head(surface, MUTED, (door.centerx + s(6), door.centery), 0.0, s(12))
-            corner = door.topleft if inside > 0 else door.topright
+            corner = (door.left + s(4), door.top) if inside > 0 else (door.right - s(4), door.top)
             text.draw(surface, label, (corner[0], corner[1] - s(6)), 17, MUTED, anchor=anchor)
         dispatcher = points.pixel("dispatcher")
         text.draw(surface, "dispatcher", (dispatcher[0], dispatcher[1] + s(40)), 18, INK, bold=True)
@@ -675,8 +671,14 @@ class CashierPainter:
         self._draw_dispatcher(surface, frame.state(DISPATCHER))
         for customer in frame.instances(CUSTOMER.kind):
             self._draw_customer(surface, customer, overrun)
-        for cashier in CASHIERS:
-            self._draw_cashier(surface, cashier, frame.state(cashier), time)
+        staffed = {
+            self._draw_cashier(surface, cashier, frame.state(cashier), time) for cashier in CASHIERS
+        }
+        for lane in LANES:
+            # Customers still queue at a checkout nobody stands at or walks to: say why
+            # its queue does not move.
+            if lane not in staffed:
+                text.draw(surface, "unstaffed", self._points[f"spot_{lane}"], 15, MUTED)
 
     def _draw_queue(
         self, surface: pygame.Surface, lane: str, state: ActorState | None, overran: bool
@@ -771,30 +773,32 @@ class CashierPainter:
 
     def _draw_cashier(
         self, surface: pygame.Surface, cashier: str, state: ActorState | None, time: float
-    ) -> None:
-        """A cashier's badge at its checkout or on its way, with its tag and caption."""
+    ) -> str | None:
+        """A cashier's badge at its checkout or on its way, with its tag and caption;
+        returns the lane whose checkout it stands at or walks to."""
         s = self._s
         name = f"{_NAMES[cashier]} {_SERVICE_SECONDS[cashier]:g} s"
-        tag_offset = 0.72 * _BADGE_RADIUS * self._k
         if state is None:
-            spot = self._points[f"spot_{self._lane_after(cashier, time)}"]
+            lane = self._lane_after(cashier, time)
+            spot = self._points[f"spot_{lane}"]
             blit_centred(surface, self._badges[""][0], spot)
             self._draw_caption(surface, spot, name, "deciding", IDLE)
         elif state.state == CashierState.WALKING:
             source, destination = state.attr(Attr.LANE), state.attr(Attr.DESTINATION)
             path = self._walks.get((str(source), str(destination)))
             if path is None:
-                return
+                return None
+            lane = str(destination)
             spot = path.at(state.progress)
             heading = path.heading(state.progress)
             index = round(heading / (360 / _HEADINGS)) % _HEADINGS
             blit_centred(surface, self._badges[CashierState.WALKING][index], spot)
-            target = LANES.index(str(destination))
-            self._draw_caption(surface, spot, name, f"to lane {target}", WALKING)
+            self._draw_caption(surface, spot, name, f"to lane {LANES.index(lane)}", WALKING)
         else:
-            lane = state.attr(Attr.LANE)
-            if not isinstance(lane, str) or lane not in LANES:
-                return
+            at = state.attr(Attr.LANE)
+            if not isinstance(at, str) or at not in LANES:
+                return None
+            lane = at
             spot = self._points[f"spot_{lane}"]
             colour = STATE_COLOURS.get(state.state, INK)
             pygame.draw.rect(
@@ -810,7 +814,9 @@ class CashierPainter:
                 blit_centred(surface, self._badges[CashierState.STALLED][0], spot)
                 caption = "waits for a customer"
             self._draw_caption(surface, spot, name, caption, colour)
-        blit_centred(surface, self._tags[cashier], (spot[0] + tag_offset, spot[1] - tag_offset))
+        offset = 0.72 * _BADGE_RADIUS * self._k
+        blit_centred(surface, self._tags[cashier], (spot[0] + offset, spot[1] - offset))
+        return lane
 
     def _draw_caption(
         self,

@@ -1,4 +1,4 @@
-"""The reference factory domain (``../shared/spec/factory.md``).
+"""The reference factory domain (its rules: this folder's README.md).
 
 Modules: :mod:`.vocabulary` (names shared by simulation and painter),
 :mod:`.simulation` (the rules; importing it registers ``simreel/Factory-v0``),

@@ -1,4 +1,4 @@
-"""The factory's rules as a SimPy simulation (``../shared/spec/factory.md``).
+"""The factory's rules as a SimPy simulation (the rules: ``domains/factory/README.md``).
 
 Importing this module registers the Gymnasium id ``simreel/Factory-v0``.
 """

@@ -147,12 +147,12 @@ class _KindValues:
     """States per text row, top to bottom."""
 
 
-def column_means(census: Census, edges: NDArray[np.float64]) -> NDArray[np.float64]:
+def _column_means(census: Census, edges: NDArray[np.float64]) -> NDArray[np.float64]:
     """The mean count per state over each span ``[edges[j], edges[j + 1]]``.
 
     Shape ``(len(census.states), len(edges) - 1)``. Averaging over a pixel column's time
-    span (rather than sampling it) keeps a one-pixel crowd honest: the chart's area is the
-    instance-seconds spent in each state.
+    span, rather than sampling one instant, keeps a rush shorter than a pixel visible in
+    proportion to its length: the chart's area is the instance-seconds in each state.
     """
     times, counts = census.times, census.counts.astype(np.float64)
     if len(times) == 0:
@@ -420,7 +420,7 @@ class TimelinePainter:
         edges = np.asarray(
             self.scene.start_time + np.arange(chart.width + 1) * (span / chart.width), np.float64
         )
-        stacked = np.cumsum(column_means(census, edges), axis=0) / peak * height
+        stacked = np.cumsum(_column_means(census, edges), axis=0) / peak * height
         pixels = np.rint(stacked).astype(np.int64)
         bottom = top + height
         for k, state in enumerate(census.states):

@@ -46,7 +46,8 @@ CATEGORICAL: Final[tuple[Colour, ...]] = (
     (255, 112, 67),
     (124, 179, 66),
 )
-"""Distinct flat colours for states of unknown domains, in order of first use."""
+"""Distinct flat colours for states whose vocabulary declares no colour (the timeline
+painter picks one per state name by a stable hash, so a name keeps its colour)."""
 
 
 def colour_from_hex(text: str) -> Colour:
