@@ -10,6 +10,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def baseline_figures(
     started = time.perf_counter()
     for seed in range(episodes):
         observation, _ = env.reset(seed=seed)
-        total, done, info = 0.0, False, {}
+        total, done, info = 0.0, False, dict[str, Any]()
         while not done:
             observation, reward, done, _, info = env.step(
                 player.act(observation, env.action_masks())

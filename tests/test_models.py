@@ -128,7 +128,7 @@ def test_card_missing_a_field(model_copy: Path) -> None:
         ("observation_shape", [26.5], r"field 'observation_shape' must be a list of integers"),
         ("library_versions", {"torch": 2}, r"field 'library_versions' must be an object of str"),
         ("evaluations", [{"timestep": 0}], r"field 'evaluations' must be a list of \{timestep"),
-        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 2"),
+        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 3"),
         ("members", [{"member": 0}], r"field 'members' must be a list of \{best_finished_items"),
         (
             "members",
@@ -151,6 +151,20 @@ def test_card_of_format_1_still_reads_as_one_learner(model_copy: Path) -> None:
     card = load_model_card(model_copy)
     assert (card.card_format, card.members) == (1, ())
     assert card.best_finished_items == 28.0
+
+
+def test_card_of_format_2_still_reads_as_made_with_no_domain_options(model_copy: Path) -> None:
+    """Cards written before domain options existed (the factory has none) have no field."""
+    _edit_card(model_copy, card_format=2, domain_options=_DELETE)
+    card = load_model_card(model_copy)
+    assert (card.card_format, card.domain_options) == (2, {})
+    check_model_fits(card, make_factory_env(), {})
+
+
+def test_a_current_card_must_say_its_domain_options(model_copy: Path) -> None:
+    _edit_card(model_copy, domain_options=_DELETE)
+    with pytest.raises(ModelError, match=r"field 'domain_options' is missing; retrain"):
+        load_model_card(model_copy)
 
 
 def test_model_of_another_domain_version_does_not_fit(model_copy: Path) -> None:

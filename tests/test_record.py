@@ -71,7 +71,7 @@ def test_episodes_are_reset_with_seed_plus_k_and_described(tmp_path: Path) -> No
     assert result.episodes == events.metadata.episodes
     provenance = events.metadata.provenance
     assert provenance["policy"] == {"kind": "first-legal"}
-    assert provenance["domain"] == {"id": "factory", "version": 0}
+    assert provenance["domain"] == {"id": "factory", "version": 0, "options": {}}
     assert provenance["seed"] == 3
     assert set(provenance) >= {"simreel_version", "library_versions", "created_at", "git_commit"}
     assert provenance["created_at"].endswith("+00:00")

@@ -87,10 +87,16 @@ def test_frame_plan_shows_every_time_once_plus_held_seconds() -> None:
     assert len(set(animated)) == len(animated)
 
 
-def test_frame_plan_stops_at_the_last_whole_step() -> None:
+def test_frame_plan_stops_at_the_last_whole_step_and_holds_the_end_itself() -> None:
     plan = FramePlan(start=0.0, end=1.0, fps=3, speed=0.4)  # step 0.1333..
     assert plan.animated == 8
-    assert max(plan.video_times()) <= 1.0
+    times = list(plan.video_times())
+    assert len(times) == plan.total == 8 + 2 * 3
+    # the last whole step (0.9333) is shown once; the held second is the end itself, so
+    # an event exactly at the end (an overrun, an item at t = 300) is on screen
+    assert times[-4] == pytest.approx(7 * 0.4 / 3)
+    assert times[-3:] == [1.0] * 3
+    assert max(times) == 1.0
 
 
 # -- the movie ------------------------------------------------------------------------

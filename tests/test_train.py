@@ -114,7 +114,7 @@ def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
         (["--population", "0"], "--population (0) must be a positive integer"),
         (["--gamma", "1.5"], "--gamma (1.5) must be in [0, 1]"),
         (["--batch-size", "4096", "--n-steps", "64"], "--batch-size (4096) must be at most"),
-        (["--domain", "nope"], "unknown domain 'nope'; installed domains: factory"),
+        (["--domain", "nope"], "unknown domain 'nope'; installed domains: cashier, factory"),
         (["--resume", "missing.zip"], "--resume (missing.zip) is not a file"),
     ],
 )

@@ -197,6 +197,7 @@ class CashierPainter:
             colour: self._paint_customer(colour)
             for colour in (ARRIVING, BEING_SERVED, LEAVING, OVERRUN)
         }
+        self._queue_bars = self._paint_queue_bars()
         self._read_table()
         self._background = self._paint_background(fade=True)
         self._bright = self._paint_background(fade=False)
@@ -317,7 +318,7 @@ class CashierPainter:
         destinations = table.column(Attr.DESTINATION).to_pylist()
         rows = list(zip(actors, states, starts, ends, lanes, destinations, strict=True))
         self._intervals = {
-            cashier: [(s, e, state) for a, state, s, e, _, _ in rows if a == cashier]
+            cashier: [(start, end, state) for a, state, start, end, _, _ in rows if a == cashier]
             for cashier in CASHIERS
         }
         # Where a cashier stands once an interval has ended: the lane it walked to, or
@@ -325,8 +326,8 @@ class CashierPainter:
         self._after: dict[str, tuple[list[float], list[str]]] = {}
         for cashier in CASHIERS:
             finished = sorted(
-                (e, str(d if state == CashierState.WALKING else lane))
-                for a, state, _, e, lane, d in rows
+                (end, str(destination if state == CashierState.WALKING else lane))
+                for a, state, _, end, lane, destination in rows
                 if a == cashier
             )
             self._after[cashier] = ([e for e, _ in finished], [lane for _, lane in finished])
@@ -342,9 +343,9 @@ class CashierPainter:
             # The customer that overran was sent at the start of the last dispatching
             # interval to that lane ending at the overrun; the mark shows from then.
             sent = [
-                s
-                for a, state, s, e, la, _ in rows
-                if a == DISPATCHER and la == lane and e == time and s <= time
+                start
+                for actor, _, start, end, to, _ in rows
+                if actor == DISPATCHER and to == lane and end == time
             ]
             self._overrun_from = min(sent, default=time)
 
@@ -422,6 +423,28 @@ class CashierPainter:
             ],
             "": [badge("", 0.0)],
         }
+
+    def _paint_queue_bars(self) -> list[pygame.Surface]:
+        """A queue bar per level, 0 to full, painted on the floor's colour: one blit a frame."""
+        size = self.queue_rect(LANES[0]).size
+        bars = []
+        for level in range(QUEUE_CAPACITY + 1):
+            bar = frame_surface(size)
+            bar.fill(PANEL)
+            # The queue packs towards the checkout (the right), so the bar is drawn
+            # with its first `QUEUE_CAPACITY - level` cells empty.
+            draw_segmented_bar(
+                bar,
+                bar.get_rect(),
+                QUEUE_CAPACITY - level,
+                QUEUE_CAPACITY,
+                mix(TRACK, PANEL, 0.2),
+                FULL if level == QUEUE_CAPACITY else QUEUE,
+                gap=max(1, self._s(3)),
+                radius=self._s(4),
+            )
+            bars.append(bar)
+        return bars
 
     def _paint_tag(self, letter: str) -> pygame.Surface:
         """The small S or F tag on a badge's shoulder that tells the two cashiers apart."""
@@ -685,21 +708,10 @@ class CashierPainter:
     ) -> None:
         s, text = self._s, self._text
         level = state.attr(Attr.LEVEL) if state is not None else None
-        filled = int(level) if isinstance(level, int) else 0
-        full = filled >= QUEUE_CAPACITY
+        filled = min(max(int(level), 0), QUEUE_CAPACITY) if isinstance(level, int) else 0
+        full = filled == QUEUE_CAPACITY
         bar = self.queue_rect(lane)
-        # The queue packs towards the checkout (the right), so the bar is drawn with
-        # its first cells empty: `QUEUE_CAPACITY - filled` of them.
-        draw_segmented_bar(
-            surface,
-            bar,
-            QUEUE_CAPACITY - filled,
-            QUEUE_CAPACITY,
-            mix(TRACK, PANEL, 0.2),
-            FULL if full else QUEUE,
-            gap=max(1, s(3)),
-            radius=s(4),
-        )
+        surface.blit(self._queue_bars[filled], bar)
         y = s(_LANE_Y[LANES.index(lane)] - 30)
         if overran:
             row = self.lane_rect(lane)
@@ -751,9 +763,8 @@ class CashierPainter:
         state = customer.state
         if state == CustomerState.ARRIVING:
             position = self._arrivals[lane].at(customer.progress)
-            doomed = (
-                lane == overrun and self.overrun is not None and (customer.end >= self.overrun[1])
-            )
+            # The customer whose arrival overruns its lane walks in the overrun's colour.
+            doomed = lane == overrun and customer.end >= self._overrun_time
             colour = OVERRUN if doomed else ARRIVING
         elif state == CustomerState.BEING_SERVED:
             position = self._points[f"counter_{lane}"]

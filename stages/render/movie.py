@@ -58,8 +58,11 @@ class FramePlan:
     """Which simulated time each video frame shows.
 
     The animation has frames k = 0..n with ``time(k) = start + k * speed / fps`` and
-    n the largest k with ``time(k) <= end``; the first and the last of them are
-    each shown ``hold`` extra times (one second at `fps`).
+    n the largest k with ``time(k) <= end``; the first of them is shown ``hold`` extra
+    times (one second at `fps`). The held last second shows ``end`` itself: when
+    ``time(n)`` falls short of it, those copies are a frame painted at ``end``, so what
+    happens exactly at the end (a lane overrunning, an item finished at t = 300) is
+    always on screen.
     """
 
     start: float
@@ -96,9 +99,13 @@ class FramePlan:
         """(simulated time, copies) per painted frame: each time is painted once and
         written `copies` times."""
         last = self.animated - 1
+        ends_short = self.hold > 0 and self.time(last) < self.end - _EPSILON * self.step
         for k in range(self.animated):
-            copies = 1 + (self.hold if k == 0 else 0) + (self.hold if k == last else 0)
+            held_here = k == last and not ends_short
+            copies = 1 + (self.hold if k == 0 else 0) + (self.hold if held_here else 0)
             yield self.time(k), copies
+        if ends_short:
+            yield self.end, self.hold
 
     def video_times(self) -> Iterator[float]:
         """The simulated time of every video frame, in order (``total`` values)."""
