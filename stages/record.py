@@ -248,15 +248,19 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.3g}"
 
 
-@click.command("record")
-@click.option("--domain", default="factory", show_default=True, help="Domain id to simulate.")
-@click.option(
+domain_options_flag = click.option(
     "--option",
     "option_pairs",
     multiple=True,
     metavar="NAME=VALUE",
     help="A domain option (repeatable), e.g. --option dispatcher=automatic for the cashier.",
 )
+"""``--option NAME=VALUE`` (repeatable): the domain's variant, for every command that builds it."""
+
+
+@click.command("record")
+@click.option("--domain", default="factory", show_default=True, help="Domain id to simulate.")
+@domain_options_flag
 @click.option(
     "--policy",
     default="model",

@@ -11,6 +11,7 @@ import click
 
 from domains.registry import load_domain, parse_option_pairs
 from stages.models import card_path, load_model_card
+from stages.record import domain_options_flag
 from stages.train import (
     TrainConfig,
     TrainingInterrupted,
@@ -50,13 +51,7 @@ def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
 
 @click.command("train")
 @_option("domain", str, "Domain id to train on.")
-@click.option(
-    "--option",
-    "option_pairs",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A domain option (repeatable), e.g. --option dispatcher=automatic for the cashier.",
-)
+@domain_options_flag
 @_option("timesteps", int, "Environment steps to train for.")
 @_option("seed", int, "Seed of the run.")
 @_option("n_envs", int, "Envs stepped in parallel.")

@@ -61,7 +61,7 @@ def run_script(
 
 
 def intervals(episode: RecordedEpisode, actor: str) -> list[tuple[str, float, float, dict]]:
-    """(state, start, end, non-null attributes) of `actor`, in order."""
+    """(state, start, end, non-null attributes) of `actor`, in order (any domain)."""
     rows = []
     for i, name in enumerate(episode.actor):
         if name == actor:

@@ -36,6 +36,7 @@ from domains.cashier.vocabulary import (
 from domains.env import MultiActorEnv
 from domains.policies import RandomLegalPolicy, play_episode
 from domains.recorder import RecordedEpisode
+from tests.factory_script import intervals
 
 SLOW, FAST, DISPATCHER = 0, 1, 2
 
@@ -48,15 +49,6 @@ def _env(dispatcher: str = "controlled", durations: Any = _means) -> MultiActorE
     return MultiActorEnv(
         partial(CashierDomain, dispatcher, durations=durations), record=True, on_illegal="raise"
     )
-
-
-def _rows(episode: RecordedEpisode, actor: str) -> list[tuple[str, float, float, dict[str, Any]]]:
-    rows = []
-    for i, name in enumerate(episode.actor):
-        if name == actor:
-            attributes = {k: v[i] for k, v in episode.attributes.items() if v[i] is not None}
-            rows.append((episode.state[i], episode.start[i], episode.end[i], attributes))
-    return rows
 
 
 def _play(env: MultiActorEnv, choose: Any) -> tuple[RecordedEpisode, list[tuple[float, int]]]:
@@ -104,21 +96,21 @@ def test_hand_computed_schedule_of_a_whole_episode_with_mean_durations() -> None
         return SERVE if env.decider != DISPATCHER else next(sent) % 2
 
     episode, decisions = _play(_env(), choose)
-    customer0 = _rows(episode, "customer_0")
+    customer0 = intervals(episode, "customer_0")
     assert customer0 == [
         ("arriving", 0.0, 2.0, {"lane": "lane0"}),
         ("queued", 2.0, 2.0, {"lane": "lane0"}),  # the stalled slow cashier takes it at once
         ("being_served", 2.0, 9.0, {"lane": "lane0", "cashier": "cashier_slow"}),
         ("leaving", 9.0, 12.0, {"lane": "lane0"}),
     ]
-    slow = _rows(episode, "cashier_slow")
+    slow = intervals(episode, "cashier_slow")
     assert slow[:3] == [
         ("stalled", 0.0, 2.0, {"lane": "lane0"}),
         ("serving", 2.0, 9.0, {"lane": "lane0", "customer": 0}),
         # customer 2 was sent to lane0 at t=4 and queued at t=6: no stall at t=9.
         ("serving", 9.0, 16.0, {"lane": "lane0", "customer": 2}),
     ]
-    served = _rows(episode, "served")
+    served = intervals(episode, "served")
     # customer 1 (lane1, fast: served 4-8, out at 11) walks out before customer 0 (out at 12)
     assert served[:3] == [
         ("count", 0.0, 11.0, {"count": 0}),
@@ -131,7 +123,7 @@ def test_hand_computed_schedule_of_a_whole_episode_with_mean_durations() -> None
     # when customer 2k finds 10 waiting: k - (number served by then) - 1 = 10.
     assert episode.end_time == _first_overrun_time_alternating()
     assert episode.kpis["survived"] == 0.0
-    lane0 = _rows(episode, "lane0")
+    lane0 = intervals(episode, "lane0")
     assert lane0[-1] == ("overrun", episode.end_time, episode.end_time, {"level": 10})
     # The episode stopped at once, in the middle of other actors' actions.
     assert slow[-1][0] == "serving"
@@ -172,10 +164,10 @@ def test_overrun_ends_the_episode_at_that_instant_with_minus_one() -> None:
     episode = env.recorded_episode
     assert episode is not None
     assert episode.end_time == 22.0
-    assert _rows(episode, "lane2")[-1] == ("overrun", 22.0, 22.0, {"level": 10})
+    assert intervals(episode, "lane2")[-1] == ("overrun", 22.0, 22.0, {"level": 10})
     # the cashiers were stalled all along; their intervals close at the overrun
-    assert _rows(episode, "cashier_slow") == [("stalled", 0.0, 22.0, {"lane": "lane0"})]
-    assert _rows(episode, "customer_10") == [("arriving", 20.0, 22.0, {"lane": "lane2"})]
+    assert intervals(episode, "cashier_slow") == [("stalled", 0.0, 22.0, {"lane": "lane0"})]
+    assert intervals(episode, "customer_10") == [("arriving", 20.0, 22.0, {"lane": "lane2"})]
     assert env.decider is None
     assert env.sim_time == 22.0
 
@@ -192,7 +184,7 @@ def test_the_horizon_bounds_an_episode_without_overrun() -> None:
     # customers arrive at 2, 4, ..., 300 (the one at t=300 joins: events at the horizon
     # happen) and each is served in 1 s: 149 services end by t=299.
     assert episode.kpis == {"customers_served": 149.0, "survived": 1.0}
-    assert _rows(episode, "customer_149")[-1] == (
+    assert intervals(episode, "customer_149")[-1] == (
         "being_served",
         300.0,
         300.0,
@@ -201,7 +193,7 @@ def test_the_horizon_bounds_an_episode_without_overrun() -> None:
     assert max(time for time, _ in decisions) < 300.0
     # served counter: customer k (arriving at 2k + 2, served until 2k + 3) is out at
     # 2k + 6, so customer 147 walks out exactly at the horizon: 148 counted.
-    assert _rows(episode, "served")[-1] == ("count", 300.0, 300.0, {"count": 148})
+    assert intervals(episode, "served")[-1] == ("count", 300.0, 300.0, {"count": 148})
 
 
 def test_walking_frees_the_source_and_claims_the_destination_at_once() -> None:
@@ -248,13 +240,13 @@ def test_automatic_dispatcher_sends_round_robin_and_only_cashiers_decide() -> No
     assert env.action_space.n == 8  # two cashiers x 4 actions
     episode, decisions = _play(env, lambda env: SERVE)
     assert {who for _, who in decisions} == {SLOW, FAST}
-    lanes = [_rows(episode, f"customer_{k}")[0][3]["lane"] for k in range(9)]
+    lanes = [intervals(episode, f"customer_{k}")[0][3]["lane"] for k in range(9)]
     assert lanes == ["lane0", "lane1", "lane2"] * 3
-    assert [_rows(episode, f"customer_{k}")[0][1] for k in range(4)] == [0.0, 2.0, 4.0, 6.0]
+    assert [intervals(episode, f"customer_{k}")[0][1] for k in range(4)] == [0.0, 2.0, 4.0, 6.0]
     # lane2 is never served: customers 2, 5, ..., 29 fill it by t=60; customer 32
     # arrives at t = 66 and overruns.
     assert episode.end_time == 66.0
-    assert _rows(episode, "lane2")[-1][0] == "overrun"
+    assert intervals(episode, "lane2")[-1][0] == "overrun"
 
 
 def test_same_seed_and_decisions_give_the_same_episode_bit_for_bit() -> None:

@@ -182,3 +182,33 @@ def test_same_actions_give_the_same_events() -> None:
     first, second = play(0), play(7)  # the factory has no randomness: the seed changes nothing
     assert all(np.array_equal(a, b) for a, b in zip(first[0], second[0], strict=True))
     assert first[1] == second[1]
+
+
+def test_decisions_due_together_come_earliest_started_first() -> None:
+    """At t=39 worker0's work (begun at 34: 5 s, then a put into A) and worker1's walk
+    (begun at 35: s3 -> s2, 4 s) end together. SimPy finishes the walk first (its
+    timeout was set at 35, the put only at 39), but worker0 started first, so it
+    decides first."""
+    env = make_factory_env(on_illegal="raise")
+    env.reset(seed=0)
+    script = [
+        (0.0, 0, go(3)),  # s0 -> s3, arrives at 8
+        (0.0, 1, go(2)),  # s1 -> s2, 1 s
+        (1.0, 1, go(1)),
+        (2.0, 1, go(2)),
+        (3.0, 1, WORK),  # stalled at s2 until an item reaches A (t=21), works until 31
+        (8.0, 0, go(0)),  # s3 -> s0, 8 s
+        (16.0, 0, WORK),
+        (21.0, 0, WORK),
+        (26.0, 0, go(1)),
+        (30.0, 0, go(0)),
+        (31.0, 1, go(3)),  # s2 -> s3, arrives at 35
+        (34.0, 0, WORK),  # 34-39, then puts its item into A
+        (35.0, 1, go(2)),  # s3 -> s2, arrives at 39
+    ]
+    for time, worker, local in script:
+        assert (env.sim_time, env.decider) == (time, worker)
+        env.step(env.global_action(worker, local))
+    assert (env.sim_time, env.decider) == (39.0, 0)
+    env.step(env.global_action(0, WORK))
+    assert (env.sim_time, env.decider) == (39.0, 1)

@@ -59,6 +59,7 @@ from domains.cashier.vocabulary import (
 from domains.domain import BaselineFactory, Domain, DomainOption, Process
 from domains.env import MultiActorEnv
 from domains.recorder import NullRecorder, Recorder
+from domains.stores import LevelStore
 
 ENV_ID = f"simreel/Cashier-v{DOMAIN_VERSION}"
 SERVE = 0
@@ -112,26 +113,6 @@ class CheckoutSnapshot:
     """Customers whose service has ended."""
 
 
-class _Queue(simpy.Store):
-    """A lane's FIFO queue of customer numbers that records its level whenever it changes."""
-
-    def __init__(self, sim: simpy.Environment, name: str, recorder: Recorder) -> None:
-        super().__init__(sim)
-        self._name = name
-        self._recorder = recorder
-        recorder.enter(name, LaneState.QUEUE, level=0)
-
-    def _do_put(self, event: simpy.resources.store.StorePut) -> None:
-        super()._do_put(event)
-        self._recorder.enter(self._name, LaneState.QUEUE, level=len(self.items))
-
-    def _do_get(self, event: simpy.resources.store.StoreGet) -> None:
-        before = len(self.items)
-        super()._do_get(event)
-        if len(self.items) != before:
-            self._recorder.enter(self._name, LaneState.QUEUE, level=len(self.items))
-
-
 _OBS_PER_LANE = 1 + (QUEUE_CAPACITY + 1) + 1 + 1
 _OBS_PER_CASHIER = len(LANES) + len(Activity) + 1
 _OBS_SIZE = 2 + len(LANES) * _OBS_PER_LANE + len(CASHIERS) * _OBS_PER_CASHIER
@@ -181,7 +162,7 @@ class CashierDomain(Domain):
         self._recorder: Recorder = NullRecorder()
         self._cashiers: list[_Cashier] = []
         self._occupant: list[int | None] = [None] * len(LANES)
-        self._queues: list[_Queue] = []
+        self._queues: list[LevelStore] = []
         self._next_customer = 0
         self._incoming: tuple[int, float] | None = None
         """The customer on its way: (lane, arrival time)."""
@@ -197,7 +178,7 @@ class CashierDomain(Domain):
         self, sim: simpy.Environment, recorder: Recorder, rng: np.random.Generator
     ) -> Sequence[int]:
         self._sim, self._recorder, self._rng = sim, recorder, rng
-        self._queues = [_Queue(sim, lane, recorder) for lane in LANES]
+        self._queues = [LevelStore(sim, lane, LaneState.QUEUE, recorder) for lane in LANES]
         recorder.enter(SERVED, CounterState.COUNT, count=0)
         self._cashiers = [
             _Cashier(name, index, lane=lane, target=lane)

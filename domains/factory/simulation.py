@@ -42,6 +42,7 @@ from domains.factory.vocabulary import (
     WorkerState,
 )
 from domains.recorder import NullRecorder, Recorder
+from domains.stores import LevelStore
 
 ENV_ID = f"simreel/Factory-v{DOMAIN_VERSION}"
 WORK = 0
@@ -85,28 +86,6 @@ class FloorSnapshot:
     """Per station, the worker standing at or walking to it."""
 
 
-class _Buffer(simpy.Store):
-    """A store of item ids that records its level whenever it changes."""
-
-    def __init__(self, sim: simpy.Environment, name: str, recorder: Recorder) -> None:
-        super().__init__(sim, capacity=BUFFER_CAPACITY)
-        self._name = name
-        self._recorder = recorder
-        recorder.enter(name, BufferState.LEVEL, level=0)
-
-    def _do_put(self, event: simpy.resources.store.StorePut) -> None:
-        before = len(self.items)
-        super()._do_put(event)
-        if len(self.items) != before:
-            self._recorder.enter(self._name, BufferState.LEVEL, level=len(self.items))
-
-    def _do_get(self, event: simpy.resources.store.StoreGet) -> None:
-        before = len(self.items)
-        super()._do_get(event)
-        if len(self.items) != before:
-            self._recorder.enter(self._name, BufferState.LEVEL, level=len(self.items))
-
-
 _FINE_SCALES = (30.0, 10.0)
 """Seconds over which the time left is also given at fine resolution (see observe)."""
 _TIME_SEGMENTS = 10
@@ -134,8 +113,12 @@ class FactoryDomain(Domain):
         self._recorder: Recorder = NullRecorder()
         self._workers: list[_Worker] = []
         self._occupant: list[int | None] = [None] * len(STATIONS)
-        self._buffer_a = _Buffer(self._sim, BUFFER_A, self._recorder)
-        self._buffer_b = _Buffer(self._sim, BUFFER_B, self._recorder)
+        self._buffer_a = LevelStore(
+            self._sim, BUFFER_A, BufferState.LEVEL, self._recorder, BUFFER_CAPACITY
+        )
+        self._buffer_b = LevelStore(
+            self._sim, BUFFER_B, BufferState.LEVEL, self._recorder, BUFFER_CAPACITY
+        )
         self._finished = 0
         self._next_item = 0
         self._reward = 0.0
@@ -154,8 +137,8 @@ class FactoryDomain(Domain):
         self._occupant = [None] * len(STATIONS)
         for index, worker in enumerate(self._workers):
             self._occupant[worker.station] = index
-        self._buffer_a = _Buffer(sim, BUFFER_A, recorder)
-        self._buffer_b = _Buffer(sim, BUFFER_B, recorder)
+        self._buffer_a = LevelStore(sim, BUFFER_A, BufferState.LEVEL, recorder, BUFFER_CAPACITY)
+        self._buffer_b = LevelStore(sim, BUFFER_B, BufferState.LEVEL, recorder, BUFFER_CAPACITY)
         recorder.enter(FINISHED, CounterState.COUNT, count=0)
         return range(len(self._workers))
 
@@ -287,7 +270,7 @@ class FactoryDomain(Domain):
         worker.activity, worker.busy_until = Activity.WORKING, self._sim.now + duration
         yield self._sim.timeout(duration)
 
-    def _take(self, worker: _Worker, buffer: _Buffer) -> Generator[simpy.Event, Any, int]:
+    def _take(self, worker: _Worker, buffer: LevelStore) -> Generator[simpy.Event, Any, int]:
         request = buffer.get()
         if not request.triggered:
             worker.activity = Activity.STALLED_FOR_ITEM
@@ -300,7 +283,7 @@ class FactoryDomain(Domain):
         item: int = yield request
         return item
 
-    def _put(self, worker: _Worker, item: int, buffer: _Buffer) -> Process:
+    def _put(self, worker: _Worker, item: int, buffer: LevelStore) -> Process:
         request = buffer.put(item)
         if not request.triggered:
             worker.activity = Activity.STALLED_FOR_ROOM
