@@ -29,6 +29,14 @@ DEFAULT_MODEL: Path = (
     Path(__file__).resolve().parent.parent / "data" / "models" / "factory" / "model.zip"
 )
 """The committed factory model, found from this file (never from the working directory)."""
+MODELS_ROOT: Path = DEFAULT_MODEL.parent.parent
+"""Where ``simreel train`` writes and ``simreel record`` looks: ``<root>/<domain>/model.zip``."""
+
+
+def default_model(domain: str) -> Path:
+    """The model ``record --policy model`` plays for `domain` when no --model is given."""
+    return MODELS_ROOT / domain / "model.zip"
+
 
 CARD_FORMAT = 3
 """Version of the card's layout; raised when a field changes meaning or goes away.
@@ -343,9 +351,13 @@ def load_policy(
     checking its card, digest and fit."""
     path = Path(model_path)
     if not path.is_file():
+        domain = env.domain.domain_id
+        train = f"simreel train --domain {domain}" + "".join(
+            f" --option {name}={value}" for name, value in (options or {}).items()
+        )
         raise ModelError(
-            f"{path}: model file not found; train one with `simreel train` "
-            "or pass an existing --model path"
+            f"{path}: model file not found; train one with `{train}`, pass an existing "
+            "--model path, or record a baseline (--policy random, or the domain's rules)"
         )
     card = load_model_card(path)
     check_model_fits(card, env, options)

@@ -56,7 +56,8 @@ class RecordConfig:
     """Who decides: a trained ``model``, uniformly ``random`` legal actions, ``first-legal``,
     or a baseline of the domain (e.g. ``rules``)."""
     model: Path | None = None
-    """Model file for ``policy="model"``; None means ``stages.models.DEFAULT_MODEL``."""
+    """Model file for ``policy="model"``; None means the domain's model in the source tree,
+    ``data/models/<domain>/model.zip`` (the factory's is committed)."""
     episodes: int = 1
     """How many episodes to run and write (episode k is reset with seed + k)."""
     seed: int = 0
@@ -200,12 +201,12 @@ def _policy_factory(
     if config.policy in baselines:
         baseline = baselines[config.policy](env)
         return (lambda _k: baseline), baseline.describe()
-    model_policy, description = _load_model(config.model, env, options)
+    model_policy, description = _load_model(config.model, config.domain, env, options)
     return (lambda _k: model_policy), description
 
 
 def _load_model(
-    model: Path | None, env: MultiActorEnv, options: Mapping[str, str]
+    model: Path | None, domain: str, env: MultiActorEnv, options: Mapping[str, str]
 ) -> tuple[Policy, dict[str, Any]]:
     try:
         # Imported here: it loads torch, which the baseline policies do not need.
@@ -215,7 +216,7 @@ def _load_model(
             f"cannot load trained models in this installation ({error}); "
             "use --policy random or --policy first-legal"
         ) from None
-    path = Path(model) if model is not None else Path(models.DEFAULT_MODEL)
+    path = Path(model) if model is not None else Path(models.default_model(domain))
     # ModelError if missing, or made for another domain, version, variant or layout.
     policy: Policy = models.load_policy(path, env, options)
     description = {"kind": "model", **policy.describe()}
@@ -272,7 +273,8 @@ domain_options_flag = click.option(
     "--model",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Model file for --policy model (default: the committed model, stages.models).",
+    help="Model file for --policy model (default: data/models/<domain>/model.zip in the source "
+    "tree; the factory's is committed).",
 )
 @click.option("--episodes", type=int, default=1, show_default=True, help="Episodes to record.")
 @click.option(

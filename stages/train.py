@@ -38,7 +38,7 @@ from schemas.errors import ConfigError, ModelError
 from schemas.provenance import git_commit, library_versions, sha256_file, system_info
 from stages.models import (
     CARD_FORMAT,
-    DEFAULT_MODEL,
+    MODELS_ROOT,
     Evaluation,
     ModelCard,
     action_count,
@@ -47,7 +47,6 @@ from stages.models import (
 )
 
 VecEnvKind = Literal["dummy", "subproc"]
-_MODELS_ROOT = DEFAULT_MODEL.parent.parent
 CHECKPOINT = "checkpoint.zip"
 CHECKPOINT_BEST = "checkpoint-best.zip"
 
@@ -115,7 +114,7 @@ class TrainConfig:
             return self.out_dir
         if self.resume is not None:
             return Path(self.resume).parent
-        return _MODELS_ROOT / self.domain
+        return MODELS_ROOT / self.domain
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad field, its value and the fix."""

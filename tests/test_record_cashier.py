@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemas.errors import ConfigError, ModelError
+from stages import models
 from schemas.events import read_events
 from stages.inspect import summarise
 from stages.record import RecordConfig, record
@@ -124,3 +125,16 @@ def test_record_plays_a_model_of_its_own_variant_and_refuses_another(
     ):
         record(wrong)
     assert not (tmp_path / "no.parquet").exists()
+
+
+def test_without_a_model_the_domain_own_default_is_looked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models, "MODELS_ROOT", tmp_path / "models")  # none trained there
+    code, _, stderr = run_cli(
+        ["record", "--domain", "cashier", "--out", str(tmp_path / "t.parquet")], capsys
+    )
+    assert code == 2
+    assert f"{tmp_path}/models/cashier/model.zip: model file not found" in stderr
+    assert "simreel train --domain cashier --option dispatcher=controlled" in stderr
+    assert not (tmp_path / "t.parquet").exists()

@@ -34,6 +34,7 @@ from typing import Any, Protocol, runtime_checkable
 import pyarrow as pa
 import pygame
 
+from schemas.errors import RenderError
 from schemas.metadata import EpisodeSummary
 from schemas.vocabulary import Vocabulary
 
@@ -163,6 +164,28 @@ class Painter(Protocol):
     def draw(self, surface: pygame.Surface, frame: Frame) -> None:
         """Paint the world of `frame` onto `surface` (at least ``size``, 32-bit)."""
         ...
+
+
+def check_scene(scene: Scene, domain_id: str, vocabulary: Vocabulary) -> None:
+    """Refuse a scene the ``domain_id`` painter cannot draw, with a RenderError that says why.
+
+    The scene must be of domain `domain_id` and declare every named actor and every
+    short-lived kind of `vocabulary` (the painter's own); a table recorded by another
+    version of the domain may lack some. Both messages point to the generic timeline.
+    """
+    if scene.domain_id != domain_id:
+        raise RenderError(
+            f"the {domain_id} painter draws {domain_id!r} tables, this one is "
+            f"{scene.domain_id!r}; use --painter timeline"
+        )
+    missing = sorted(set(vocabulary.actor_names) - set(scene.vocabulary.actor_names))
+    kinds = {kind.kind for kind in scene.vocabulary.short_lived}
+    missing += [f"{kind.prefix}<n>" for kind in vocabulary.short_lived if kind.kind not in kinds]
+    if missing:
+        raise RenderError(
+            f"the table lacks the {domain_id} actors {missing}; it was not recorded by "
+            f"this {domain_id} version; use --painter timeline"
+        )
 
 
 class PainterFactory(Protocol):
