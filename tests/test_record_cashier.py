@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from schemas.errors import ConfigError, ModelError
-from stages import models
 from schemas.events import read_events
+from stages import models
 from stages.inspect import summarise
 from stages.record import RecordConfig, record
 from stages.train import train
