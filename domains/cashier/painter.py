@@ -57,7 +57,6 @@ from domains.cashier.vocabulary import (
     DispatcherState,
     LaneState,
 )
-from schemas.errors import RenderError
 from stages.render.paintkit import (
     INK,
     MUTED,
@@ -65,19 +64,24 @@ from stages.render.paintkit import (
     PAPER,
     RULE,
     TRACK,
+    ActivityBadges,
+    ActivityStrips,
     ActorState,
     Colour,
     Frame,
+    Header,
     Points,
     PolylinePath,
     Scene,
     Text,
     arrow_head,
     blit_centred,
+    check_scene,
     colour_from_hex,
     dashed_line,
     draw_bar,
     draw_segmented_bar,
+    episode_subtitle,
     frame_surface,
     mix,
     shadowed_panel,
@@ -127,8 +131,6 @@ _OUT_DY: Final = 44.0
 """How far below its lane a served customer passes the desk on its way out."""
 _BADGE_RADIUS: Final = 23
 _CUSTOMER_RADIUS: Final = 14
-_SPINNER_STEPS: Final = 24
-_HEADINGS: Final = 8
 _FLOOR: Final = (24, 104, 1232, 366)
 _STRIP_TOP: Final = 500
 _STRIP_HEIGHT: Final = 28
@@ -149,11 +151,6 @@ _NAMES: Final = dict(zip(CASHIERS, ("slow", "fast"), strict=True))
 _TAGS: Final = dict(zip(CASHIERS, ("S", "F"), strict=True))
 
 
-def _minutes(seconds: float) -> str:
-    whole = max(0, math.ceil(seconds - 1e-9))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
 def _customer_number(name: str) -> str:
     return name[len(CUSTOMER.prefix) :]
 
@@ -167,19 +164,7 @@ class CashierPainter:
     """
 
     def __init__(self, scene: Scene, *, scale: float = 1.0) -> None:
-        if scene.domain_id != DOMAIN_ID:
-            raise RenderError(
-                f"the cashier painter draws {DOMAIN_ID!r} tables, this one is "
-                f"{scene.domain_id!r}; use --painter timeline"
-            )
-        missing = sorted(set(VOCABULARY.actor_names) - set(scene.vocabulary.actor_names))
-        if not any(kind.kind == CUSTOMER.kind for kind in scene.vocabulary.short_lived):
-            missing.append(f"{CUSTOMER.prefix}<n>")
-        if missing:
-            raise RenderError(
-                f"the table lacks the cashier actors {missing}; it was not recorded by "
-                "this cashier version; use --painter timeline"
-            )
+        check_scene(scene, DOMAIN_ID, VOCABULARY)
         self.scene = scene
         self._k = scale
         self._size = (round(WIDTH * scale), round(HEIGHT * scale))
@@ -188,7 +173,10 @@ class CashierPainter:
         self._walks = self._walk_paths()
         self._arrivals = {lane: self._arrival_path(lane) for lane in LANES}
         self._exits = {lane: self._exit_path(lane) for lane in LANES}
-        self._badges = self._paint_badges()
+        self._header = Header(self._text, scale)
+        self._badges = ActivityBadges(
+            _BADGE_RADIUS * scale, busy=SERVING, stalled=STALLED, walking=WALKING, idle=IDLE
+        )
         self._tags = {cashier: self._paint_tag(_TAGS[cashier]) for cashier in CASHIERS}
         self._dispatcher = {
             colour: self._paint_dispatcher(colour) for colour in (DISPATCHING, IDLE)
@@ -199,6 +187,17 @@ class CashierPainter:
         }
         self._queue_bars = self._paint_queue_bars()
         self._read_table()
+        self._strips = ActivityStrips(
+            scene,
+            CASHIERS,
+            STATE_COLOURS,
+            left=_STRIP_LEFT,
+            right=_STRIP_RIGHT,
+            top=_STRIP_TOP,
+            height=_STRIP_HEIGHT,
+            gap=_STRIP_GAP,
+            scale=scale,
+        )
         self._background = self._paint_background(fade=True)
         self._bright = self._paint_background(fade=False)
 
@@ -294,21 +293,11 @@ class CashierPainter:
         low = y0 + _OUT_DY * k
         return PolylinePath([(x0, y0), (x0 + 30 * k, low), (_EXIT_RUN_X * k, low), points["exit"]])
 
-    def _strip_x(self, time: float) -> float:
-        scene = self.scene
-        left, right = self._s(_STRIP_LEFT), self._s(_STRIP_RIGHT)
-        return left + (time - scene.start_time) / scene.duration * (right - left)
-
-    def _strip_rect(self, index: int) -> pygame.Rect:
-        top = _STRIP_TOP + index * (_STRIP_HEIGHT + _STRIP_GAP)
-        left = self._s(_STRIP_LEFT)
-        return pygame.Rect(left, self._s(top), self._s(_STRIP_RIGHT) - left, self._s(_STRIP_HEIGHT))
-
     # -- what the whole table says -------------------------------------------------
 
     def _read_table(self) -> None:
-        """Facts a frame cannot tell: the overrun and its customer's walk, each cashier's
-        lane between its intervals, and the strips' intervals."""
+        """Facts a frame cannot tell: the overrun and its customer's walk, and each
+        cashier's lane between its intervals."""
         table = self.scene.table
         actors = table.column("actor").to_pylist()
         states = table.column("state").to_pylist()
@@ -317,10 +306,6 @@ class CashierPainter:
         lanes = table.column(Attr.LANE).to_pylist()
         destinations = table.column(Attr.DESTINATION).to_pylist()
         rows = list(zip(actors, states, starts, ends, lanes, destinations, strict=True))
-        self._intervals = {
-            cashier: [(start, end, state) for a, state, start, end, _, _ in rows if a == cashier]
-            for cashier in CASHIERS
-        }
         # Where a cashier stands once an interval has ended: the lane it walked to, or
         # the lane it stayed at. Read while it is in no state (a decision's instant).
         self._after: dict[str, tuple[list[float], list[str]]] = {}
@@ -356,73 +341,6 @@ class CashierPainter:
         return None
 
     # -- sprites -------------------------------------------------------------------
-
-    def _paint_badges(self) -> dict[str, list[pygame.Surface]]:
-        """Cashier badges per state; serving has spinner phases, walking has headings."""
-        radius = _BADGE_RADIUS * self._k
-        side = math.ceil(radius * 2) + 4
-
-        def badge(state: str, turn: float) -> pygame.Surface:
-            def paint(big: pygame.Surface, f: float) -> None:
-                centre = (big.get_width() / 2, big.get_height() / 2)
-                r = radius * f
-                colour = STATE_COLOURS.get(state, IDLE)
-                if state == CashierState.STALLED:
-                    octagon = [
-                        (
-                            centre[0] + r * 1.04 * math.cos(math.radians(22.5 + 45 * i)),
-                            centre[1] + r * 1.04 * math.sin(math.radians(22.5 + 45 * i)),
-                        )
-                        for i in range(8)
-                    ]
-                    pygame.draw.polygon(big, PANEL, octagon)
-                    inner = [
-                        (centre[0] + (x - centre[0]) * 0.86, centre[1] + (y - centre[1]) * 0.86)
-                        for x, y in octagon
-                    ]
-                    pygame.draw.polygon(big, colour, inner)
-                    bar = pygame.Rect(0, 0, r * 0.22, r * 0.8)
-                    for dx in (-0.22, 0.22):
-                        bar.center = (round(centre[0] + dx * r), round(centre[1]))
-                        pygame.draw.rect(big, PANEL, bar, border_radius=round(r * 0.06))
-                    return
-                pygame.draw.circle(big, PANEL, centre, r)
-                pygame.draw.circle(big, colour, centre, r * 0.86)
-                if state == CashierState.SERVING:
-                    arc = pygame.Rect(0, 0, r * 1.0, r * 1.0)
-                    arc.center = (round(centre[0]), round(centre[1]))
-                    start = math.radians(turn)
-                    pygame.draw.arc(
-                        big, PANEL, arc, start, start + math.radians(270), round(r * 0.16)
-                    )
-                    pygame.draw.circle(big, PANEL, centre, r * 0.12)
-                elif state == CashierState.WALKING:
-                    angle = math.radians(turn)
-                    tail = (
-                        centre[0] - math.cos(angle) * r * 0.45,
-                        centre[1] + math.sin(angle) * r * 0.45,
-                    )
-                    tip = (
-                        centre[0] + math.cos(angle) * r * 0.55,
-                        centre[1] - math.sin(angle) * r * 0.55,
-                    )
-                    pygame.draw.line(big, PANEL, tail, tip, round(r * 0.18))
-                    arrow_head(big, PANEL, tip, turn, r * 0.55)
-                # No state (deciding): a plain grey disc.
-
-            return supersampled((side, side), paint)
-
-        return {
-            CashierState.SERVING: [
-                badge(CashierState.SERVING, -360 * i / _SPINNER_STEPS)
-                for i in range(_SPINNER_STEPS)
-            ],
-            CashierState.STALLED: [badge(CashierState.STALLED, 0.0)],
-            CashierState.WALKING: [
-                badge(CashierState.WALKING, 360 * i / _HEADINGS) for i in range(_HEADINGS)
-            ],
-            "": [badge("", 0.0)],
-        }
 
     def _paint_queue_bars(self) -> list[pygame.Surface]:
         """A queue bar per level, 0 to full, painted on the floor's colour: one blit a frame."""
@@ -498,27 +416,20 @@ class CashierPainter:
     def _paint_background(self, *, fade: bool) -> pygame.Surface:
         surface = frame_surface(self._size)
         surface.fill(PAPER)
-        text, s = self._text, self._s
-        scene = self.scene
-        text.draw(surface, "Checkout", (s(32), s(36)), 44, INK, anchor="midleft", bold=True)
-        policy = scene.provenance.get("policy")
-        kind = policy.get("kind") if isinstance(policy, dict) else None
-        subtitle = f"episode {scene.episode.episode}"
-        if scene.episode.seed is not None:
-            subtitle += f" · seed {scene.episode.seed}"
-        if kind:
-            subtitle += f" · policy: {kind}"
+        s, scene = self._s, self.scene
+        subtitle = episode_subtitle(scene)
         if self.overrun is not None:
             lane, time = self.overrun
             subtitle += f" · lane {LANES.index(lane)} overran at {time:.1f} s"
         else:
             subtitle += f" · {scene.duration:g} s simulated"
-        text.draw(surface, subtitle, (s(32), s(70)), 21, MUTED, anchor="midleft")
-        text.draw(surface, f"time left of {HORIZON:g} s", (s(640), s(30)), 20, MUTED)
-        shadowed_panel(
-            surface, pygame.Rect(s(1068), s(14), s(188), s(72)), radius=s(12), shadow=s(3)
+        self._header.paint(
+            surface,
+            title="Checkout",
+            subtitle=subtitle,
+            time_left_label=f"time left of {HORIZON:g} s",
+            count_label="served",
         )
-        text.draw(surface, "served", (s(1090), s(50)), 22, MUTED, anchor="midleft")
         shadowed_panel(surface, self.floor_rect(), radius=s(14), shadow=s(3))
         self._paint_floor(surface)
         self._paint_strips(surface, fade=fade)
@@ -585,44 +496,22 @@ class CashierPainter:
         """Each cashier's activity over the whole episode (faded: the future)."""
         s, text = self._s, self._text
         for index, cashier in enumerate(CASHIERS):
-            rect = self._strip_rect(index)
+            rect = self._strips.rect(index)
             label = f"{_NAMES[cashier]} {_SERVICE_SECONDS[cashier]:g} s"
             blit_centred(surface, self._tags[cashier], (s(42), rect.centery))
             text.draw(surface, label, (s(58), rect.centery), 20, INK, anchor="midleft")
-            pygame.draw.rect(surface, mix(TRACK, PANEL, 0.5 if fade else 0.0), rect)
-            for start, end, state in self._intervals[cashier]:
-                if state not in STATE_COLOURS:
-                    continue
-                left, right = round(self._strip_x(start)), round(self._strip_x(end))
-                colour = STATE_COLOURS[state]
-                colour = mix(colour, PANEL, 0.65) if fade else colour
-                pygame.draw.rect(
-                    surface, colour, pygame.Rect(left, rect.top, max(1, right - left), rect.height)
-                )
-        top = self._strip_rect(len(CASHIERS) - 1).bottom + s(6)
-        step = 30.0 if self.scene.duration > 120 else 10.0
-        tick = math.ceil(self.scene.start_time / step) * step
-        while tick <= self.scene.end_time + 1e-9:
-            x = round(self._strip_x(tick))
-            pygame.draw.line(surface, RULE, (x, top), (x, top + s(5)), 1)
-            text.draw(surface, f"{tick:g}", (x, top + s(15)), 15, MUTED)
-            tick += step
+        self._strips.paint(surface, text, fade=fade)
 
     def _paint_legend(self, surface: pygame.Surface) -> None:
         s, text = self._s, self._text
-        y = s(_LEGEND_Y[0])
-        x = s(32)
-        for state, label in (
-            (CashierState.SERVING, "serving"),
-            (CashierState.STALLED, "stalled (waiting for a customer)"),
-            (CashierState.WALKING, "walking to another checkout"),
-        ):
-            sprite = pygame.transform.smoothscale_by(self._badges[state][0], 0.75)
-            blit_centred(surface, sprite, (x + sprite.get_width() / 2, y))
-            x = text.draw(
-                surface, label, (x + sprite.get_width() + s(8), y), 20, INK, anchor="midleft"
-            ).right
-            x += s(28)
+        self._badges.draw_legend(
+            surface,
+            text,
+            ("serving", "stalled (waiting for a customer)", "walking to another checkout"),
+            (s(32), s(_LEGEND_Y[0])),
+            pad=s(8),
+            gap=s(28),
+        )
         y = s(_LEGEND_Y[1])
         x = s(32)
         text.draw(surface, "customers:", (x, y), 20, MUTED, anchor="midleft")
@@ -660,34 +549,20 @@ class CashierPainter:
     def draw(self, surface: pygame.Surface, frame: Frame) -> None:
         """The shop at `frame.time`: queues, dispatcher, customers, cashiers, counters, strips."""
         surface.blit(self._background, (0, 0))
-        s, text = self._s, self._text
+        text = self._text
         time = frame.time
         # Strips: the past in full colour, then the cursor.
-        cursor = round(self._strip_x(time))
-        first, last = self._strip_rect(0), self._strip_rect(len(CASHIERS) - 1)
-        past = pygame.Rect(
-            first.left, first.top, max(0, cursor - first.left), last.bottom - first.top
-        )
-        surface.blit(self._bright, past, past)
-        pygame.draw.line(
-            surface, INK, (cursor, first.top - s(6)), (cursor, last.bottom + s(4)), max(1, s(2))
-        )
+        self._strips.draw(surface, self._bright, time)
         # Header: served count, clock and the time left of the horizon.
         served = frame.state(SERVED)
-        count = served.attr(Attr.COUNT) if served is not None else None
-        text.draw(
+        self._header.draw(
             surface,
-            str(count if count is not None else 0),
-            (s(1236), s(50)),
-            56,
-            INK,
-            anchor="midright",
-            bold=True,
+            time=time,
+            left=HORIZON - time,
+            total=HORIZON,
+            count=served.attr(Attr.COUNT) if served is not None else None,
+            colour=WALKING,
         )
-        left = HORIZON - time
-        draw_bar(surface, pygame.Rect(s(470), s(48), s(340), s(14)), left / HORIZON, WALKING)
-        text.draw(surface, _minutes(left), (s(824), s(55)), 22, INK, anchor="midleft", bold=True)
-        text.draw(surface, f"t = {time:5.1f} s", (s(456), s(55)), 22, MUTED, anchor="midright")
         overrun = self.overrun_shown(time)
         for lane in LANES:
             self._draw_queue(surface, lane, frame.state(lane), overrun == lane)
@@ -792,7 +667,7 @@ class CashierPainter:
         if state is None:
             lane = self._lane_after(cashier, time)
             spot = self._points[f"spot_{lane}"]
-            blit_centred(surface, self._badges[""][0], spot)
+            blit_centred(surface, self._badges.idle(), spot)
             self._draw_caption(surface, spot, name, "deciding", IDLE)
         elif state.state == CashierState.WALKING:
             source, destination = state.attr(Attr.LANE), state.attr(Attr.DESTINATION)
@@ -801,9 +676,7 @@ class CashierPainter:
                 return None
             lane = str(destination)
             spot = path.at(state.progress)
-            heading = path.heading(state.progress)
-            index = round(heading / (360 / _HEADINGS)) % _HEADINGS
-            blit_centred(surface, self._badges[CashierState.WALKING][index], spot)
+            blit_centred(surface, self._badges.walking(path.heading(state.progress)), spot)
             self._draw_caption(surface, spot, name, f"to lane {LANES.index(lane)}", WALKING)
         else:
             at = state.attr(Attr.LANE)
@@ -817,12 +690,11 @@ class CashierPainter:
             )
             if state.state == CashierState.SERVING:
                 # The spinner turns with simulated time, so it stops when the movie pauses.
-                phase = int(time * 4) % _SPINNER_STEPS
-                blit_centred(surface, self._badges[CashierState.SERVING][phase], spot)
+                blit_centred(surface, self._badges.busy(time), spot)
                 customer = state.attr(Attr.CUSTOMER)
                 caption = f"serving #{customer}" if customer is not None else "serving"
             else:
-                blit_centred(surface, self._badges[CashierState.STALLED][0], spot)
+                blit_centred(surface, self._badges.stalled(), spot)
                 caption = "waits for a customer"
             self._draw_caption(surface, spot, name, caption, colour)
         offset = 0.72 * _BADGE_RADIUS * self._k

@@ -21,7 +21,6 @@ opaque surfaces; icons are antialiased once. A frame is one full blit plus small
 
 from __future__ import annotations
 
-import math
 from typing import Final
 
 import pygame
@@ -42,7 +41,6 @@ from domains.factory.vocabulary import (
     WaitingFor,
     WorkerState,
 )
-from schemas.errors import RenderError
 from stages.render.paintkit import (
     INK,
     MUTED,
@@ -50,23 +48,27 @@ from stages.render.paintkit import (
     PAPER,
     RULE,
     TRACK,
+    ActivityBadges,
+    ActivityStrips,
     ActorState,
     Colour,
     Frame,
+    Header,
     Points,
     PolylinePath,
     Scene,
     Text,
     arrow_head,
     blit_centred,
+    check_scene,
     colour_from_hex,
     dashed_line,
     draw_bar,
     draw_segmented_bar,
+    episode_subtitle,
     frame_surface,
     mix,
     shadowed_panel,
-    supersampled,
 )
 
 WIDTH: Final = 1280
@@ -89,8 +91,6 @@ _MACHINE_SIZE: Final = (132, 100)
 _SPOT_Y: Final = 318
 _WALK_Y: Final = 392
 _BADGE_RADIUS: Final = 23
-_SPINNER_STEPS: Final = 24
-_HEADINGS: Final = 8
 _STRIP_TOP: Final = 488
 _STRIP_HEIGHT: Final = 28
 _STRIP_GAP: Final = 12
@@ -113,11 +113,6 @@ _STAGE_OF: Final = {"s0": "stage 1", "s1": "stage 2", "s2": "stage 2", "s3": "st
 _BUFFER_NAMES: Final = {BUFFER_A: "buffer A", BUFFER_B: "buffer B"}
 
 
-def _minutes(seconds: float) -> str:
-    whole = max(0, math.ceil(seconds - 1e-9))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
 class FactoryPainter:
     """Paints factory episodes; the ``simreel.painters`` entry point ``factory``.
 
@@ -127,24 +122,28 @@ class FactoryPainter:
     """
 
     def __init__(self, scene: Scene, *, scale: float = 1.0) -> None:
-        if scene.domain_id != DOMAIN_ID:
-            raise RenderError(
-                f"the factory painter draws {DOMAIN_ID!r} tables, this one is "
-                f"{scene.domain_id!r}; use --painter timeline"
-            )
-        missing = sorted(set(VOCABULARY.actor_names) - set(scene.vocabulary.actor_names))
-        if missing:
-            raise RenderError(
-                f"the table lacks the factory actors {missing}; it was not recorded by "
-                "this factory version; use --painter timeline"
-            )
+        check_scene(scene, DOMAIN_ID, VOCABULARY)
         self.scene = scene
         self._k = scale
         self._size = (round(WIDTH * scale), round(HEIGHT * scale))
         self._text = Text(scale)
         self._points = Points(_DESIGN_POINTS, scale=scale)
         self._paths = self._walk_paths()
-        self._badges = self._paint_badges()
+        self._header = Header(self._text, scale)
+        self._badges = ActivityBadges(
+            _BADGE_RADIUS * scale, busy=WORKING, stalled=STALLED, walking=WALKING
+        )
+        self._strips = ActivityStrips(
+            scene,
+            WORKERS,
+            STATE_COLOURS,
+            left=_STRIP_LEFT,
+            right=_STRIP_RIGHT,
+            top=_STRIP_TOP,
+            height=_STRIP_HEIGHT,
+            gap=_STRIP_GAP,
+            scale=scale,
+        )
         self._background = self._paint_background(fade=True)
         self._bright = self._paint_background(fade=False)
 
@@ -192,104 +191,19 @@ class FactoryPainter:
                 )
         return paths
 
-    def _strip_x(self, time: float) -> float:
-        scene = self.scene
-        left, right = self._s(_STRIP_LEFT), self._s(_STRIP_RIGHT)
-        return left + (time - scene.start_time) / scene.duration * (right - left)
-
-    def _strip_rect(self, index: int) -> pygame.Rect:
-        top = _STRIP_TOP + index * (_STRIP_HEIGHT + _STRIP_GAP)
-        left = self._s(_STRIP_LEFT)
-        return pygame.Rect(left, self._s(top), self._s(_STRIP_RIGHT) - left, self._s(_STRIP_HEIGHT))
-
-    # -- sprites -------------------------------------------------------------------
-
-    def _paint_badges(self) -> dict[str, list[pygame.Surface]]:
-        """Worker badges per state; working has spinner phases, walking has headings."""
-        radius = _BADGE_RADIUS * self._k
-        side = math.ceil(radius * 2) + 4
-
-        def badge(state: str, turn: float) -> pygame.Surface:
-            def paint(big: pygame.Surface, f: float) -> None:
-                centre = (big.get_width() / 2, big.get_height() / 2)
-                r = radius * f
-                colour = STATE_COLOURS[state]
-                if state == WorkerState.STALLED:
-                    octagon = [
-                        (
-                            centre[0] + r * 1.04 * math.cos(math.radians(22.5 + 45 * i)),
-                            centre[1] + r * 1.04 * math.sin(math.radians(22.5 + 45 * i)),
-                        )
-                        for i in range(8)
-                    ]
-                    pygame.draw.polygon(big, PANEL, octagon)
-                    inner = [
-                        (centre[0] + (x - centre[0]) * 0.86, centre[1] + (y - centre[1]) * 0.86)
-                        for x, y in octagon
-                    ]
-                    pygame.draw.polygon(big, colour, inner)
-                    bar = pygame.Rect(0, 0, r * 0.22, r * 0.8)
-                    for dx in (-0.22, 0.22):
-                        bar.center = (round(centre[0] + dx * r), round(centre[1]))
-                        pygame.draw.rect(big, PANEL, bar, border_radius=round(r * 0.06))
-                    return
-                pygame.draw.circle(big, PANEL, centre, r)
-                pygame.draw.circle(big, colour, centre, r * 0.86)
-                if state == WorkerState.WORKING:
-                    arc = pygame.Rect(0, 0, r * 1.0, r * 1.0)
-                    arc.center = (round(centre[0]), round(centre[1]))
-                    start = math.radians(turn)
-                    pygame.draw.arc(
-                        big, PANEL, arc, start, start + math.radians(270), round(r * 0.16)
-                    )
-                    pygame.draw.circle(big, PANEL, centre, r * 0.12)
-                else:  # walking: an arrow along the heading `turn`
-                    angle = math.radians(turn)
-                    tail = (
-                        centre[0] - math.cos(angle) * r * 0.45,
-                        centre[1] + math.sin(angle) * r * 0.45,
-                    )
-                    tip = (
-                        centre[0] + math.cos(angle) * r * 0.55,
-                        centre[1] - math.sin(angle) * r * 0.55,
-                    )
-                    pygame.draw.line(big, PANEL, tail, tip, round(r * 0.18))
-                    arrow_head(big, PANEL, tip, turn, r * 0.55)
-
-            return supersampled((side, side), paint)
-
-        return {
-            WorkerState.WORKING: [
-                badge(WorkerState.WORKING, -360 * i / _SPINNER_STEPS) for i in range(_SPINNER_STEPS)
-            ],
-            WorkerState.STALLED: [badge(WorkerState.STALLED, 0.0)],
-            WorkerState.WALKING: [
-                badge(WorkerState.WALKING, 360 * i / _HEADINGS) for i in range(_HEADINGS)
-            ],
-        }
-
     # -- the static picture --------------------------------------------------------
 
     def _paint_background(self, *, fade: bool) -> pygame.Surface:
         surface = frame_surface(self._size)
         surface.fill(PAPER)
-        text, s = self._text, self._s
-        scene = self.scene
-        text.draw(surface, "Factory floor", (s(32), s(36)), 44, INK, anchor="midleft", bold=True)
-        policy = scene.provenance.get("policy")
-        kind = policy.get("kind") if isinstance(policy, dict) else None
-        subtitle = f"episode {scene.episode.episode}"
-        if scene.episode.seed is not None:
-            subtitle += f" · seed {scene.episode.seed}"
-        if kind:
-            subtitle += f" · policy: {kind}"
-        subtitle += f" · {self._speed_hint()}"
-        text.draw(surface, subtitle, (s(32), s(70)), 21, MUTED, anchor="midleft")
-        text.draw(surface, "time left", (s(640), s(30)), 20, MUTED)
-        shadowed_panel(
-            surface, pygame.Rect(s(1068), s(14), s(188), s(72)), radius=s(12), shadow=s(3)
+        s = self._s
+        self._header.paint(
+            surface,
+            title="Factory floor",
+            subtitle=f"{episode_subtitle(self.scene)} · {self._speed_hint()}",
+            time_left_label="time left",
+            count_label="finished",
         )
-        text.draw(surface, "finished", (s(1090), s(50)), 22, MUTED, anchor="midleft")
         shadowed_panel(
             surface, pygame.Rect(s(24), s(104), s(1232), s(340)), radius=s(14), shadow=s(3)
         )
@@ -367,48 +281,22 @@ class FactoryPainter:
     def _paint_strips(self, surface: pygame.Surface, *, fade: bool) -> None:
         """Each worker's activity over the whole episode (faded: the future)."""
         s, text = self._s, self._text
-        table = self.scene.table
-        actors = table.column("actor").to_pylist()
-        states = table.column("state").to_pylist()
-        starts = table.column("start").to_pylist()
-        ends = table.column("end").to_pylist()
         for index, worker in enumerate(WORKERS):
-            rect = self._strip_rect(index)
+            rect = self._strips.rect(index)
             text.draw(surface, worker, (s(32), rect.centery), 20, INK, anchor="midleft")
-            pygame.draw.rect(surface, mix(TRACK, PANEL, 0.5 if fade else 0.0), rect)
-            for actor, state, start, end in zip(actors, states, starts, ends, strict=True):
-                if actor != worker or state not in STATE_COLOURS:
-                    continue
-                left, right = round(self._strip_x(start)), round(self._strip_x(end))
-                colour = STATE_COLOURS[state]
-                colour = mix(colour, PANEL, 0.65) if fade else colour
-                pygame.draw.rect(
-                    surface, colour, pygame.Rect(left, rect.top, max(1, right - left), rect.height)
-                )
-        top = self._strip_rect(len(WORKERS) - 1).bottom + s(6)
-        step = 30.0 if self.scene.duration > 120 else 10.0
-        tick = math.ceil(self.scene.start_time / step) * step
-        while tick <= self.scene.end_time + 1e-9:
-            x = round(self._strip_x(tick))
-            pygame.draw.line(surface, RULE, (x, top), (x, top + s(5)), 1)
-            text.draw(surface, f"{tick:g}", (x, top + s(15)), 15, MUTED)
-            tick += step
+        self._strips.paint(surface, text, fade=fade)
 
     def _paint_legend(self, surface: pygame.Surface) -> None:
         s, text = self._s, self._text
         y = s(650)
-        x = s(32)
-        for state, label in (
-            (WorkerState.WORKING, "working"),
-            (WorkerState.STALLED, "stalled (waiting for an item or room)"),
-            (WorkerState.WALKING, "walking"),
-        ):
-            sprite = pygame.transform.smoothscale_by(self._badges[state][0], 0.75)
-            blit_centred(surface, sprite, (x + sprite.get_width() / 2, y))
-            x = text.draw(
-                surface, label, (x + sprite.get_width() + s(8), y), 20, INK, anchor="midleft"
-            ).right
-            x += s(28)
+        x = self._badges.draw_legend(
+            surface,
+            text,
+            ("working", "stalled (waiting for an item or room)", "walking"),
+            (s(32), y),
+            pad=s(8),
+            gap=s(28),
+        )
         item = pygame.Rect(0, 0, s(18), s(18))
         item.center = (x + s(9), y)
         pygame.draw.rect(surface, ITEM, item, border_radius=s(4))
@@ -422,32 +310,16 @@ class FactoryPainter:
         surface.blit(self._background, (0, 0))
         s, text, scene = self._s, self._text, self.scene
         # Strips: the past in full colour, then the cursor.
-        cursor = round(self._strip_x(frame.time))
-        first, last = self._strip_rect(0), self._strip_rect(len(WORKERS) - 1)
-        past = pygame.Rect(
-            first.left, first.top, max(0, cursor - first.left), last.bottom - first.top
-        )
-        surface.blit(self._bright, past, past)
-        pygame.draw.line(
-            surface, INK, (cursor, first.top - s(6)), (cursor, last.bottom + s(4)), max(1, s(2))
-        )
+        self._strips.draw(surface, self._bright, frame.time)
         # Header: finished count, clock and the time left.
         finished = frame.state(FINISHED)
-        count = finished.attr(Attr.COUNT) if finished is not None else None
-        text.draw(
+        self._header.draw(
             surface,
-            str(count if count is not None else 0),
-            (s(1236), s(50)),
-            56,
-            INK,
-            anchor="midright",
-            bold=True,
-        )
-        left = scene.end_time - frame.time
-        draw_bar(surface, pygame.Rect(s(470), s(48), s(340), s(14)), left / scene.duration, WALKING)
-        text.draw(surface, _minutes(left), (s(824), s(55)), 22, INK, anchor="midleft", bold=True)
-        text.draw(
-            surface, f"t = {frame.time:5.1f} s", (s(456), s(55)), 22, MUTED, anchor="midright"
+            time=frame.time,
+            left=scene.end_time - frame.time,
+            total=scene.duration,
+            count=finished.attr(Attr.COUNT) if finished is not None else None,
+            colour=WALKING,
         )
         for name in (BUFFER_A, BUFFER_B):
             state = frame.state(name)
@@ -485,9 +357,7 @@ class FactoryPainter:
             if path is None:
                 return
             position = path.at(state.progress)
-            heading = path.heading(state.progress)
-            index = round(heading / (360 / _HEADINGS)) % _HEADINGS
-            blit_centred(surface, self._badges[WorkerState.WALKING][index], position)
+            blit_centred(surface, self._badges.walking(path.heading(state.progress)), position)
             text.draw(
                 surface,
                 f"{label} to {destination}",
@@ -502,16 +372,15 @@ class FactoryPainter:
         colour = STATE_COLOURS.get(state.state, INK)
         pygame.draw.rect(surface, colour, machine, width=max(2, s(3)), border_radius=s(12))
         if state.state == WorkerState.WORKING:
-            # The spinner turns once per work second-ish, phase from simulated time.
-            phase = int(time * 4) % _SPINNER_STEPS
-            blit_centred(surface, self._badges[WorkerState.WORKING][phase], spot)
+            # The spinner's phase is simulated time's, so it stops when the movie pauses.
+            blit_centred(surface, self._badges.busy(time), spot)
             slot = self._slot(station)
             self._draw_item(surface, slot, state.progress, state.attr(Attr.ITEM))
             bar = pygame.Rect(slot.left, slot.bottom + s(4), slot.width, s(5))
             draw_bar(surface, bar, state.progress, WORKING, TRACK)
             caption, ink = "working", WORKING
         else:
-            blit_centred(surface, self._badges[WorkerState.STALLED][0], spot)
+            blit_centred(surface, self._badges.stalled(), spot)
             waiting = state.attr(Attr.WAITING_FOR)
             caption = "waits for room" if waiting == WaitingFor.ROOM else "waits for an item"
             ink = STALLED
