@@ -96,6 +96,11 @@ def parse_option_pairs(pairs: Sequence[str]) -> dict[str, str]:
     return options
 
 
+def option_flags(options: Mapping[str, str]) -> str:
+    """Options as command-line flags: `` --option dispatcher=automatic`` (empty for none)."""
+    return "".join(f" --option {name}={value}" for name, value in options.items())
+
+
 def describe_options(options: Mapping[str, str]) -> str:
     """Options as people write them: ``dispatcher=automatic`` (or ``no options``)."""
     return ", ".join(f"{name}={value}" for name, value in options.items()) or "no options"

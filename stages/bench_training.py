@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from domains.env import MultiActorEnv
-from domains.registry import domain_factory, load_domain
+from domains.registry import describe_options, domain_factory, load_domain
 from stages.train import TrainConfig, train
 
 SIMULATION_SECONDS = 5.0
@@ -81,7 +81,7 @@ def baseline_figures(
     means = ", ".join(
         f"{name} {np.mean([k[name] for k in kpis]):.3f}" for name in domain_class.kpi_names
     )
-    variant = ", ".join(f"{k}={v}" for k, v in options.items()) or "no options"
+    variant = describe_options(options)
     print(
         f"{domain} {policy} ({variant}), {episodes} episodes: mean reward {values.mean():.3f} "
         f"± {half_width:.3f} (95%), sd {values.std(ddof=1):.2f}; {means} ({elapsed:.0f} s)",

@@ -22,6 +22,7 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from domains.env import MultiActorEnv
+from domains.registry import describe_options, option_flags
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
 
@@ -285,8 +286,8 @@ def check_model_fits(
         )
     elif options is not None and dict(card.domain_options) != dict(options):
         problems.append(
-            f"{card.domain_id} with options {_options_text(card.domain_options)}, "
-            f"the recording asks for {_options_text(options)}"
+            f"{card.domain_id} with options {describe_options(card.domain_options)}, "
+            f"the recording asks for {describe_options(options)}"
         )
     env_shape = tuple(int(n) for n in env.observation_space.shape or ())
     if card.observation_shape != env_shape:
@@ -298,13 +299,9 @@ def check_model_fits(
         raise ModelError(
             f"the model was trained for {'; '.join(problems)}; retrain it for this domain "
             f"with `simreel train --domain {domain.domain_id}"
-            + "".join(f" --option {name}={value}" for name, value in (options or {}).items())
+            + option_flags(options or {})
             + "` or pick a model made for it"
         )
-
-
-def _options_text(options: Mapping[str, str]) -> str:
-    return ", ".join(f"{name}={value}" for name, value in options.items()) or "(none)"
 
 
 def action_count(env: MultiActorEnv) -> int:
@@ -352,9 +349,7 @@ def load_policy(
     path = Path(model_path)
     if not path.is_file():
         domain = env.domain.domain_id
-        train = f"simreel train --domain {domain}" + "".join(
-            f" --option {name}={value}" for name, value in (options or {}).items()
-        )
+        train = f"simreel train --domain {domain}" + option_flags(options or {})
         raise ModelError(
             f"{path}: model file not found; train one with `{train}`, pass an existing "
             "--model path, or record a baseline (--policy random, or the domain's rules)"

@@ -262,10 +262,6 @@ class CashierDomain(Domain):
         """The dispatcher's decider index (None when it dispatches automatically)."""
         return self._dispatcher_decider
 
-    @property
-    def overrun_lane(self) -> int | None:
-        return self._overrun
-
     def snapshot(self) -> CheckoutSnapshot:
         """A read-only view of the store now, for rule-based policies and tests."""
         return CheckoutSnapshot(
