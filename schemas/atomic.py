@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from schemas.errors import SimreelError
+from schemas.errors import ConfigError, SimreelError
 
 
 @contextlib.contextmanager
@@ -39,3 +39,19 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
         os.replace(temporary_path, target)
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def refuse_to_replace(path: str | Path, *, force: bool, named_by: str = "--out") -> None:
+    """Raise ConfigError if `path` exists and the user neither named it nor passed ``--force``.
+
+    Called for *default* output names only: a file the user names (``--out``) is theirs
+    to replace, but a default name must never silently overwrite an earlier artefact
+    (the demo movie, a committed model, yesterday's table).
+    """
+    target = Path(path)
+    if force or not target.exists():
+        return
+    raise ConfigError(
+        f"{target} already exists and this command would replace it; pass --force to "
+        f"replace it, or choose another file with {named_by}"
+    )
