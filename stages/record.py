@@ -4,7 +4,11 @@
 wrapper. Recording is deterministic: the same domain, policy (and model file),
 seed and episode count give identical rows and identical metadata apart from
 ``provenance.created_at``. Episode ``k`` resets the env with ``seed + k``; the random
-policy draws from a generator seeded with ``(seed, k)``.
+policy and a sampled model draw from a generator seeded with ``(seed, k)``.
+
+A deterministic model in a deterministic domain (the factory) plays the same episode
+whatever the seed: ``--sample`` draws its actions from the policy's distribution
+instead, and the command says so when every recorded episode came out identical.
 
 Policies: a trained ``model`` (its card must name the same domain, version and
 options as the recording), ``random`` and ``first-legal`` for any domain, and the
@@ -35,15 +39,21 @@ from domains.registry import (
     parse_option_pairs,
     resolve_options,
 )
+from schemas.atomic import refuse_to_replace
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary, write_events
 from schemas.provenance import git_commit, library_versions, sha256_file, simreel_version
+from stages.episode_stats import format_stats, kpi_stats
 
 PolicyKind = Literal["model", "random", "first-legal"]
 POLICY_KINDS: Final[tuple[str, ...]] = get_args(PolicyKind)
 """Policies every domain offers; a domain adds its own baselines (``Domain.baselines``)."""
 MAX_EPISODES: Final = 10_000
 """A guard against typos such as ``--episodes 10000000`` (each episode is a full simulation)."""
+EVENTS: Final = Path("data/events")
+"""Where tables go unless ``--out`` names one."""
+LINES_UP_TO: Final = 10
+"""Up to this many episodes the command prints one line each; beyond, one summary per KPI."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +73,45 @@ class RecordConfig:
     seed: int = 0
     """Seed of episode 0; also seeds the random policy."""
     out: Path | None = None
-    """Output table; None means ``data/events/<domain>.parquet``."""
+    """Output table; None means a name of its own under ``data/events`` (:attr:`out_path`)."""
     options: Mapping[str, str] = field(default_factory=dict)
     """The domain's variant (e.g. ``{"dispatcher": "automatic"}``); unset options take their
     defaults."""
+    sample: bool = False
+    """Draw the model's actions from its distribution (seeded per episode) instead of taking
+    the most probable one; only with ``policy="model"``."""
+    force: bool = False
+    """Replace the default output table if it exists (a table named with ``out`` is always
+    replaced: the user named it)."""
 
     @property
     def out_path(self) -> Path:
-        """The table to write."""
-        return self.out if self.out is not None else Path("data/events") / f"{self.domain}.parquet"
+        """The table to write: `out`, or a default name that differs for every kind of run.
+
+        ``data/events/<domain>[-<option values>]-<policy>[-sampled]-seed<seed>[-<n>ep].parquet``,
+        e.g. ``factory-model-seed0.parquet`` or ``cashier-automatic-random-seed0-20ep.parquet``.
+        A model other than the default one adds its folder's name after ``model``.
+        """
+        if self.out is not None:
+            return self.out
+        parts = [self.domain, *self._non_default_options().values(), self.policy]
+        if self.policy == "model" and self.model is not None:
+            parts.append(Path(self.model).resolve().parent.name)
+        if self.sample:
+            parts.append("sampled")
+        parts.append(f"seed{self.seed}")
+        if self.episodes != 1:
+            parts.append(f"{self.episodes}ep")
+        return EVENTS / ("-".join(_file_safe(part) for part in parts) + ".parquet")
+
+    def _non_default_options(self) -> dict[str, str]:
+        try:
+            domain_class = load_domain(self.domain)
+            resolved = resolve_options(domain_class, self.options)
+        except ConfigError:  # validate() reports it; the name is only needed once valid
+            return dict(self.options)
+        defaults = {option.name: option.choices[0] for option in domain_class.options}
+        return {name: value for name, value in resolved.items() if defaults.get(name) != value}
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad value, what is allowed, and the fix."""
@@ -101,6 +141,14 @@ class RecordConfig:
                 f"--model is only used with --policy model, not with --policy {self.policy}; "
                 "drop --model or choose --policy model"
             )
+        if self.policy != "model" and self.sample:
+            raise ConfigError(
+                f"--sample draws a trained model's actions; --policy {self.policy} has no "
+                "distribution to sample (random is random already): drop --sample or choose "
+                "--policy model"
+            )
+        if self.out is None:
+            refuse_to_replace(self.out_path, force=self.force)
 
 
 @dataclass(frozen=True)
@@ -110,6 +158,8 @@ class RecordResult:
     path: Path
     episodes: tuple[EpisodeSummary, ...]
     rows: int
+    identical: bool = False
+    """True when there were several episodes and all of them came out the same."""
     policy: dict[str, Any] = field(default_factory=dict)
     """The policy description stored in the table's provenance."""
     options: dict[str, str] = field(default_factory=dict)
@@ -173,6 +223,7 @@ def record(
         path=path,
         episodes=tuple(_summary(k, episode) for k, episode in enumerate(recorded)),
         rows=sum(len(episode) for episode in recorded),
+        identical=len(recorded) > 1 and all(_same(recorded[0], e) for e in recorded[1:]),
         policy=description,
         options=options,
     )
@@ -186,8 +237,7 @@ def _policy_factory(
         seed = config.seed
 
         def random_policy(k: int) -> Policy:
-            # Seeding from (seed, k) keeps episode k identical however many episodes run.
-            return RandomLegalPolicy(int(np.random.SeedSequence([seed, k]).generate_state(1)[0]))
+            return RandomLegalPolicy(_episode_seed(seed, k))
 
         return random_policy, {
             "kind": "random",
@@ -202,7 +252,41 @@ def _policy_factory(
         baseline = baselines[config.policy](env)
         return (lambda _k: baseline), baseline.describe()
     model_policy, description = _load_model(config.model, config.domain, env, options)
-    return (lambda _k: model_policy), description
+    if not config.sample:
+        return (lambda _k: model_policy), description
+    models = importlib.import_module("stages.models")
+    seed = config.seed
+
+    def sampled_policy(k: int) -> Policy:
+        sampled: Policy = models.SampledModelPolicy(model_policy, _episode_seed(seed, k))
+        return sampled
+
+    return sampled_policy, {
+        **description,
+        "sampled": True,
+        "seed": seed,
+        "episode_seed": "numpy SeedSequence([seed, episode]).generate_state(1)[0]",
+    }
+
+
+def _episode_seed(seed: int, k: int) -> int:
+    # Seeding from (seed, k) keeps episode k identical however many episodes run.
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+
+
+def _same(first: RecordedEpisode, other: RecordedEpisode) -> bool:
+    """Whether two episodes have the same intervals (their seeds may differ)."""
+    return (
+        first.actor == other.actor
+        and first.state == other.state
+        and first.start == other.start
+        and first.end == other.end
+        and first.attributes == other.attributes
+    )
+
+
+def _file_safe(part: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in str(part))
 
 
 def _load_model(
@@ -276,6 +360,12 @@ domain_options_flag = click.option(
     help="Model file for --policy model (default: data/models/<domain>/model.zip in the source "
     "tree; the factory's is committed).",
 )
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Draw the model's actions from its distribution (seeded per episode) instead of "
+    "always taking the most probable one.",
+)
 @click.option("--episodes", type=int, default=1, show_default=True, help="Episodes to record.")
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Episode k is reset with seed + k."
@@ -284,21 +374,41 @@ domain_options_flag = click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Output table (default: data/events/<domain>.parquet).",
+    help="Output table, replaced if it exists (default: a new name per domain, variant, "
+    "policy, seed and episode count under data/events/).",
+)
+@click.option("--force", is_flag=True, help="Replace the default output table if it exists.")
+@click.option(
+    "--per-episode",
+    is_flag=True,
+    help=f"One line per episode even beyond {LINES_UP_TO} episodes (default: a summary).",
 )
 def record_command(
     domain: str,
     option_pairs: tuple[str, ...],
     policy: str,
     model: Path | None,
+    sample: bool,
     episodes: int,
     seed: int,
     out: Path | None,
+    force: bool,
+    per_episode: bool,
 ) -> None:
     """Run a policy through a domain and write the episodes as an event table.
 
-    Prints one line per episode (its KPIs and reward) and the table's path. The
-    table is written atomically: an interrupted run leaves no partial file.
+    Up to 10 episodes, prints one line per episode (its KPIs and reward); beyond, a
+    progress bar and then per KPI the mean ± its standard error, the spread, minimum
+    and maximum (--per-episode prints every line). The table is written atomically:
+    an interrupted run leaves no partial file. A default output name never replaces
+    an existing table unless --force is given; a table named with --out is replaced.
+
+    \b
+    The committed factory model is deterministic and so is the factory: every
+    episode it plays is the same, whatever --seed. --sample draws its actions from
+    the policy's distribution instead (seeded: the same seed gives the same table).
+    In a stochastic domain (the cashier) episode k is reset with seed + k, so the
+    episodes differ anyway.
 
     \b
     The variant of the domain is given with --option; a model is refused unless its
@@ -306,9 +416,10 @@ def record_command(
 
     \b
     Example:
-        simreel record --episodes 3 --seed 7 --out data/events/factory.parquet
-        simreel record --policy random --episodes 2
-        simreel record --domain cashier --policy rules --episodes 5
+        simreel record                        # data/events/factory-model-seed0.parquet
+        simreel record --sample --episodes 20 --seed 3
+        simreel record --policy random --episodes 20 --out data/events/random.parquet
+        simreel record --domain cashier --policy rules --episodes 2000
         simreel record --domain cashier --option dispatcher=automatic --policy rules
     """
     config = RecordConfig(
@@ -319,12 +430,25 @@ def record_command(
         seed=seed,
         out=out,
         options=parse_option_pairs(option_pairs),
+        sample=sample,
+        force=force,
     )
+    lines = per_episode or episodes <= LINES_UP_TO
     result = record(
         config,
-        on_episode=lambda summary: tqdm.write(format_summary(summary)),
+        on_episode=(lambda summary: tqdm.write(format_summary(summary))) if lines else None,
         progress=True,
     )
+    if not lines:
+        for stats in kpi_stats(result.episodes):
+            click.echo(format_stats(stats))
+    if result.identical:
+        click.echo(
+            f"note: all {len(result.episodes)} episodes are identical: the domain and the "
+            "policy are deterministic, so the seed changes nothing; --sample draws the "
+            "model's actions from its distribution instead",
+            err=True,
+        )
     click.echo(
         f"wrote {result.rows} intervals of {len(result.episodes)} episode(s) of "
         f"{domain} ({describe_options(result.options)}) to {result.path}"

@@ -26,7 +26,7 @@ def test_defaults_follow_the_domain() -> None:
         1,
         0,
     )
-    assert config.out_path == Path("data/events/factory.parquet")
+    assert config.out_path == Path("data/events/factory-model-seed0.parquet")
 
 
 @pytest.mark.parametrize(
@@ -147,6 +147,7 @@ def test_cli_help_has_an_example() -> None:
     result = CliRunner().invoke(cli, ["record", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
-    assert "simreel record --episodes 3" in result.output
-    for option in ("--policy", "--model", "--episodes", "--seed", "--out", "--domain"):
+    assert "simreel record --sample --episodes 20" in result.output
+    assert "deterministic" in result.output
+    for option in ("--policy", "--model", "--episodes", "--seed", "--out", "--domain", "--force"):
         assert option in result.output
