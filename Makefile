@@ -54,12 +54,13 @@ test: lint type contract pytest ## Everything CI checks
 train: setup ## Train the factory policy (ARGS="--seed 1 --timesteps 300000")
 	$(BIN)/simreel train $(ARGS)
 
-record: setup ## Record the committed model's episode to $(TABLE)
-	$(BIN)/simreel record --out $(TABLE) $(ARGS)
+record: setup ## Record the committed model's episode to a new table under data/events/ (ARGS="--policy rules")
+	$(BIN)/simreel record $(ARGS)
 
-render: setup ## Render $(TABLE) (default: the golden fixture if nothing was recorded) to data/movies/
-	$(BIN)/simreel render $(if $(wildcard $(TABLE)),$(TABLE),data/fixtures/factory-v1.parquet) $(ARGS)
+render: setup ## Render $(TABLE) (default: the demo's table, else the golden fixture) to data/movies/
+	$(BIN)/simreel render $(if $(wildcard $(TABLE)),$(TABLE),data/fixtures/factory-v2.parquet) $(ARGS)
 
+# The demo names its two files, so running it again replaces them (and nothing else).
 demo: setup ## Record the committed model and render data/movies/factory.mp4
 	$(BIN)/simreel record --out $(TABLE)
 	$(BIN)/simreel render $(TABLE) --out data/movies/factory.mp4

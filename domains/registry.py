@@ -104,3 +104,21 @@ def option_flags(options: Mapping[str, str]) -> str:
 def describe_options(options: Mapping[str, str]) -> str:
     """Options as people write them: ``dispatcher=automatic`` (or ``no options``)."""
     return ", ".join(f"{name}={value}" for name, value in options.items()) or "no options"
+
+
+def run_label(domain_class: type[Domain], options: Mapping[str, str], *parts: str) -> str:
+    """A file or folder name for one run: ``<domain>[-<option values>]-<parts...>``.
+
+    Only options that differ from the domain's defaults appear (by value, in declaration
+    order), so the default variant is named as if no option were given, and each variant
+    gets a name of its own: ``cashier-automatic-rules-seed0``. Every part is made safe
+    for a file name (a domain may declare any string as an option value).
+    """
+    resolved = resolve_options(domain_class, options)
+    defaults = {option.name: option.choices[0] for option in domain_class.options}
+    changed = [value for name, value in resolved.items() if value != defaults[name]]
+    return "-".join(_file_safe(part) for part in (domain_class.domain_id, *changed, *parts))
+
+
+def _file_safe(part: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in str(part))

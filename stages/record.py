@@ -38,6 +38,7 @@ from domains.registry import (
     load_domain,
     parse_option_pairs,
     resolve_options,
+    run_label,
 )
 from schemas.atomic import refuse_to_replace
 from schemas.errors import ConfigError
@@ -94,7 +95,7 @@ class RecordConfig:
         """
         if self.out is not None:
             return self.out
-        parts = [self.domain, *self._non_default_options().values(), self.policy]
+        parts = [self.policy]
         if self.policy == "model" and self.model is not None:
             parts.append(Path(self.model).resolve().parent.name)
         if self.sample:
@@ -102,16 +103,11 @@ class RecordConfig:
         parts.append(f"seed{self.seed}")
         if self.episodes != 1:
             parts.append(f"{self.episodes}ep")
-        return EVENTS / ("-".join(_file_safe(part) for part in parts) + ".parquet")
-
-    def _non_default_options(self) -> dict[str, str]:
         try:
-            domain_class = load_domain(self.domain)
-            resolved = resolve_options(domain_class, self.options)
-        except ConfigError:  # validate() reports it; the name is only needed once valid
-            return dict(self.options)
-        defaults = {option.name: option.choices[0] for option in domain_class.options}
-        return {name: value for name, value in resolved.items() if defaults.get(name) != value}
+            name = run_label(load_domain(self.domain), self.options, *parts)
+        except ConfigError:  # validate() reports a bad domain or option; no name is needed then
+            name = "-".join((self.domain, *parts))
+        return EVENTS / f"{name}.parquet"
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad value, what is allowed, and the fix."""
@@ -283,10 +279,6 @@ def _same(first: RecordedEpisode, other: RecordedEpisode) -> bool:
         and first.end == other.end
         and first.attributes == other.attributes
     )
-
-
-def _file_safe(part: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in str(part))
 
 
 def _load_model(
