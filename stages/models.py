@@ -21,8 +21,9 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
+from domains.domain import Domain
 from domains.env import MultiActorEnv
-from domains.registry import describe_options, option_flags
+from domains.registry import describe_options, option_flags, run_label
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
 
@@ -31,12 +32,33 @@ DEFAULT_MODEL: Path = (
 )
 """The committed factory model, found from this file (never from the working directory)."""
 MODELS_ROOT: Path = DEFAULT_MODEL.parent.parent
-"""Where ``simreel train`` writes and ``simreel record`` looks: ``<root>/<domain>/model.zip``."""
+"""Where ``simreel record`` looks (``<root>/<domain>/model.zip``) and ``simreel train`` writes
+(``<root>/<run name>/``, see :func:`default_run_dir`)."""
 
 
 def default_model(domain: str) -> Path:
-    """The model ``record --policy model`` plays for `domain` when no --model is given."""
+    """The model ``record --policy model`` plays for `domain` when no --model is given.
+
+    Only a run whose ``--out-dir`` names ``<root>/<domain>/`` writes it, so the committed
+    factory model is never replaced by a training run that was not told to."""
     return MODELS_ROOT / domain / "model.zip"
+
+
+def run_name(domain_class: type[Domain], options: Mapping[str, str], seed: int) -> str:
+    """``<domain>[-<option values>]-seed<seed>``, e.g. ``factory-seed0`` or
+    ``cashier-automatic-seed2``: the folder name of a training run given no --out-dir.
+
+    Every seed and variant gets a folder of its own and none of them is ``<domain>``, the
+    folder ``record`` plays by default. Other settings (e.g. --timesteps) do not appear: a
+    second run that differs only in them finds the first one's folder and is refused
+    instead of replacing it.
+    """
+    return run_label(domain_class, options, f"seed{seed}")
+
+
+def default_run_dir(domain_class: type[Domain], options: Mapping[str, str], seed: int) -> Path:
+    """Where ``simreel train`` writes a run given neither --out-dir nor --resume."""
+    return MODELS_ROOT / run_name(domain_class, options, seed)
 
 
 CARD_FORMAT = 3
@@ -88,7 +110,9 @@ class ModelCard:
     domain_version: int
     """That domain's rule version; a model of other rules is refused."""
     complete: bool
-    """False for a checkpoint written on Ctrl-C (resume it with ``simreel train --resume``)."""
+    """False for a checkpoint written on Ctrl-C (``simreel train --resume`` finishes its budget);
+    True for a model and for the checkpoint a run writes at its end (``--resume`` with a larger
+    ``--timesteps`` trains it on)."""
     config: dict[str, Any]
     """The full training configuration (``stages.train.TrainConfig`` as JSON)."""
     seed: int
@@ -327,6 +351,11 @@ class ModelPolicy:
     def card(self) -> ModelCard:
         return self._card
 
+    @property
+    def network(self) -> Any:
+        """The model's MaskableActorCriticPolicy (for sampling from its distribution)."""
+        return self._model.policy
+
     def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
         """The most probable legal action (masked argmax): the same observation, the same act."""
         action, _ = self._model.predict(observation, action_masks=mask, deterministic=True)
@@ -348,12 +377,7 @@ def load_policy(
     checking its card, digest and fit."""
     path = Path(model_path)
     if not path.is_file():
-        domain = env.domain.domain_id
-        train = f"simreel train --domain {domain}" + option_flags(options or {})
-        raise ModelError(
-            f"{path}: model file not found; train one with `{train}`, pass an existing "
-            "--model path, or record a baseline (--policy random, or the domain's rules)"
-        )
+        raise ModelError(_missing_model(path, env, options or {}))
     card = load_model_card(path)
     check_model_fits(card, env, options)
     digest = sha256_file(path)
@@ -373,6 +397,40 @@ def load_policy(
     return ModelPolicy(model, path, card)
 
 
+def _missing_model(path: Path, env: MultiActorEnv, options: Mapping[str, str]) -> str:
+    """The message for a model file that is not there: commands that make and play one.
+
+    A bare ``simreel train`` writes into a folder of its own (:func:`default_run_dir`), not
+    into ``<root>/<domain>/`` where ``record`` looks by default, so the message gives both
+    ways: play the trained run's model with --model, or train into the folder with --out-dir.
+    """
+    # Imported here: stages.train imports this module.
+    from stages.train import TrainConfig
+
+    domain = env.domain.domain_id
+    flags = f"--domain {domain}" + option_flags(options)
+    trained = default_run_dir(type(env.domain), options, TrainConfig().seed) / "model.zip"
+    message = (
+        f"{path}: model file not found; train one with `simreel train {flags}` (it writes "
+        f"{_shown(trained)}) and play it with `simreel record {flags} --model {_shown(trained)}`"
+    )
+    if path.name == "model.zip":
+        message += f", or train straight into {_shown(path.parent)} with `simreel train {flags} "
+        message += f"--out-dir {_shown(path.parent)}`"
+    return message + (
+        "; or pass an existing --model path, or record a baseline (--policy random, "
+        "or the domain's rules)"
+    )
+
+
+def _shown(path: Path) -> Path:
+    """`path` as the user would type it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def _load_zip(path: Path) -> Any:
     # Imported here: torch takes seconds to load, and card checks do not need it.
     from sb3_contrib import MaskablePPO
@@ -389,3 +447,40 @@ def _load_zip(path: Path) -> Any:
             f"{path}: not a loadable MaskablePPO zip ({type(error).__name__}: {error}); "
             "retrain with `simreel train`"
         ) from None
+
+
+class SampledModelPolicy:
+    """A trained model that draws each action from its masked action distribution.
+
+    The committed models are deterministic (the masked argmax), so in a deterministic
+    domain such as the factory every episode of :class:`ModelPolicy` is the same.
+    Sampling shows the spread of what the policy would do. Draws come from this
+    policy's own numpy generator, never from torch's global one, so the same seed gives
+    the same episode whatever else ran in the process.
+
+    Args:
+        policy: The deterministic model policy whose network is sampled.
+        seed: Seed of the generator (``record`` derives one per episode).
+    """
+
+    def __init__(self, policy: ModelPolicy, seed: int) -> None:
+        self._policy = policy
+        self._seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
+        """A legal action drawn with the probabilities the network gives it."""
+        import torch  # already loaded with the model; imported here to keep this module light
+
+        network = self._policy.network
+        with torch.no_grad():
+            tensor, _ = network.obs_to_tensor(observation)
+            distribution = network.get_distribution(tensor, action_masks=mask)
+            probabilities = distribution.distribution.probs[0].cpu().numpy().astype(np.float64)
+        # Masked actions have probability 0; renormalise away float32 rounding.
+        probabilities = np.where(mask, probabilities, 0.0)
+        probabilities /= probabilities.sum()
+        return int(self._rng.choice(len(probabilities), p=probabilities))
+
+    def describe(self) -> dict[str, Any]:
+        return {**self._policy.describe(), "sampled": True, "sample_seed": self._seed}

@@ -14,9 +14,11 @@ The outcome depends only on the seed, never on which process happens to run fast
   learner still trains until it reaches the target itself or passes T, so a learner
   that would reach it earlier (in its own timesteps) is never cut off.
 
-Ctrl-C stops every learner at its next step; each writes its checkpoint into its
-folder and the population writes ``checkpoint.zip`` (a copy of the best learner's)
-whose card ``--resume`` reads to continue all of them.
+Every learner writes its checkpoint into its folder when it ends, and the population
+then writes ``checkpoint.zip`` (a copy of the kept learner's) whose card ``--resume``
+reads to continue all of them: after Ctrl-C (which stops every learner at its next
+step) to finish the budget, after a finished run to train every learner on to a larger
+``--timesteps``.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ from domains.registry import load_domain
 from schemas.atomic import atomic_output
 from schemas.errors import ConfigError
 from schemas.provenance import sha256_file
-from stages.models import Evaluation, MemberSummary, load_model_card
+from stages.models import Evaluation, MemberSummary, ModelCard, card_path, load_model_card
 from stages.train import (
     CHECKPOINT,
     TrainConfig,
     TrainingInterrupted,
     TrainResult,
+    resume_budget_error,
     train_learner,
     write_card,
 )
@@ -147,8 +150,8 @@ class _Learner:
 def train_population(config: TrainConfig, domain_class: type[Domain], out_dir: Path) -> TrainResult:
     """Train `config.population` learners in parallel processes; keep the best model."""
     started, epoch = time.perf_counter(), time.time()
-    resume_dir = None if config.resume is None else Path(config.resume).parent
-    learners = [_learner(config, out_dir, k, resume_dir) for k in range(config.population)]
+    resumed = None if config.resume is None else load_model_card(Path(config.resume))
+    learners = [_learner(config, out_dir, k, resumed) for k in range(config.population)]
     context = multiprocessing.get_context("spawn")  # fork would copy torch's thread state
     messages = context.Queue()
     stop_at = context.Value("q", _NEVER)
@@ -194,16 +197,23 @@ def train_population(config: TrainConfig, domain_class: type[Domain], out_dir: P
     failed = [learner for learner in learners if learner.outcome == "failed"]
     if failed:
         raise RuntimeError(f"learner {failed[0].member} failed: {failed[0].error}")
-    wall = time.perf_counter() - started + _wall_before(config)
+    wall = time.perf_counter() - started + (0.0 if resumed is None else resumed.wall_seconds)
+    checkpoint = out_dir / CHECKPOINT
     if interrupt.is_set():
-        checkpoint = _keep_best(config, learners, wall, out_dir / CHECKPOINT)
-        raise TrainingInterrupted(
-            checkpoint.model_path, sum(member.timesteps for member in checkpoint.card.members)
-        )
-    return _keep_best(config, learners, wall, out_dir / "model.zip")
+        card = _keep_best(config, learners, wall, checkpoint, complete=False)
+        raise TrainingInterrupted(checkpoint, sum(member.timesteps for member in card.members))
+    model = out_dir / "model.zip"
+    card = _keep_best(config, learners, wall, model, complete=True)
+    # Written at the end too, not only on Ctrl-C: a finished run can then be trained on.
+    _keep_best(config, learners, wall, checkpoint, complete=True)
+    return TrainResult(
+        model_path=model, card_path=card_path(model), card=card, checkpoint_path=checkpoint
+    )
 
 
-def _learner(config: TrainConfig, out_dir: Path, member: int, resume_dir: Path | None) -> _Learner:
+def _learner(
+    config: TrainConfig, out_dir: Path, member: int, resumed: ModelCard | None
+) -> _Learner:
     directory = member_dir(out_dir, member)
     learner_config = replace(
         config,
@@ -215,18 +225,24 @@ def _learner(config: TrainConfig, out_dir: Path, member: int, resume_dir: Path |
         tensorboard=None if config.tensorboard is None else config.tensorboard / directory.name,
     )
     learner = _Learner(member, learner_config, directory)
-    if resume_dir is not None:
+    if config.resume is not None and resumed is not None:
+        resume_dir = Path(config.resume).parent
         checkpoint = member_dir(resume_dir, member) / CHECKPOINT
         finished = member_dir(resume_dir, member) / "model.zip"
-        if checkpoint.is_file():
-            done = load_model_card(checkpoint).timesteps
-            if done >= config.timesteps:
+        own = load_model_card(checkpoint) if checkpoint.is_file() else None
+        if own is not None and (resumed.complete or not own.complete):
+            # Every learner of a finished run trains on; of an interrupted one, those cut off.
+            if own.timesteps >= config.timesteps:
                 raise ConfigError(
-                    f"--timesteps ({config.timesteps}) must exceed the {done} timesteps "
-                    f"{checkpoint} has done; raise --timesteps to train on"
+                    resume_budget_error(
+                        config.timesteps,
+                        max([resumed.timesteps, *(m.timesteps for m in resumed.members)]),
+                        Path(config.resume),
+                    )
                 )
             learner.config = replace(learner_config, resume=checkpoint)
-        elif finished.is_file() and load_model_card(finished).complete:
+        elif not resumed.complete and finished.is_file() and load_model_card(finished).complete:
+            # It finished before the Ctrl-C that is resumed (its end checkpoint is complete).
             learner.outcome = "done"
             learner.directory = finished.parent
         else:
@@ -236,11 +252,6 @@ def _learner(config: TrainConfig, out_dir: Path, member: int, resume_dir: Path |
                 "folder or start a new run"
             )
     return learner
-
-
-def _wall_before(config: TrainConfig) -> float:
-    """Wall seconds of the interrupted sessions of a resumed population run."""
-    return 0.0 if config.resume is None else load_model_card(Path(config.resume)).wall_seconds
 
 
 def _restore_stop(learner: _Learner, config: TrainConfig, stop_at: Any) -> None:
@@ -320,20 +331,31 @@ def _show(bar: Any, learners: list[_Learner]) -> None:
         bar.set_postfix(best=f"{best:g}", refresh=False)
 
 
-def _learner_file(learner: _Learner) -> Path:
-    """The learner's latest zip: its checkpoint if it was interrupted, else its model."""
-    return learner.directory / (CHECKPOINT if learner.outcome == "interrupted" else "model.zip")
+def _learner_file(learner: _Learner, target: Path) -> Path:
+    """The learner's zip that the population's `target` is made from.
+
+    For the population's model: the learner's model. For its checkpoint: the learner's
+    latest weights, i.e. the checkpoint it wrote on Ctrl-C or at its end (its model if it
+    finished before checkpoints were written at the end).
+    """
+    latest = learner.directory / CHECKPOINT
+    if target.name == CHECKPOINT and (
+        learner.outcome == "interrupted" or (latest.is_file() and load_model_card(latest).complete)
+    ):
+        return latest
+    return learner.directory / "model.zip"
 
 
 def _keep_best(
-    config: TrainConfig, learners: list[_Learner], wall: float, target: Path
-) -> TrainResult:
-    """Copy the chosen learner's latest zip to `target` beside a card listing every learner.
+    config: TrainConfig, learners: list[_Learner], wall: float, target: Path, *, complete: bool
+) -> ModelCard:
+    """Copy the chosen learner's zip for `target` there, beside a card listing every learner.
 
-    After Ctrl-C `target` is the population's checkpoint; a learner that had already
-    finished then contributes its model instead of a checkpoint.
+    `target` is the population's model or its checkpoint (see :func:`_learner_file`);
+    `complete` is False only for the checkpoint written after Ctrl-C.
     """
-    cards = [load_model_card(_learner_file(learner)) for learner in learners]
+    sources = [_learner_file(learner, target) for learner in learners]
+    cards = [load_model_card(source) for source in sources]
     members = [
         MemberSummary(
             member=learner.member,
@@ -349,10 +371,10 @@ def _keep_best(
     chosen = choose(members)
     members[chosen] = replace(members[chosen], chosen=True)
     with atomic_output(target) as temporary:
-        shutil.copyfile(_learner_file(learners[chosen]), temporary)
+        shutil.copyfile(sources[chosen], temporary)
     card = replace(
         cards[chosen],
-        complete=target.name != CHECKPOINT,
+        complete=complete,
         config=config.to_json(),
         seed=config.seed,
         wall_seconds=round(wall, 3),
@@ -360,4 +382,5 @@ def _keep_best(
         members=tuple(members),
         model_sha256=sha256_file(target),
     )
-    return TrainResult(model_path=target, card_path=write_card(card, target), card=card)
+    write_card(card, target)
+    return card

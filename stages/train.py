@@ -1,16 +1,23 @@
 """The train stage: MaskablePPO over a domain's multi-actor env, keeping the best model.
 
 ``train(config)`` is the library entry point; ``stages.train_cli.train_command`` is the
-thin click layer (``simreel train``). A run writes two files into the output directory:
+thin click layer (``simreel train``). A run writes into its output directory:
 
 * ``model.zip``: the model whose deterministic evaluation finished the most items
   (ties go to the earliest), as an SB3 MaskablePPO save;
 * ``model.json``: its card (:class:`stages.models.ModelCard`): config, seed, timesteps,
-  wall time, evaluation history, spaces, library versions, git commit, sha256.
+  wall time, evaluation history, spaces, library versions, git commit, sha256;
+* ``checkpoint.zip``/``checkpoint.json``: the latest weights and their card, so that
+  ``--resume`` with a larger ``--timesteps`` trains a finished run on, plus
+  ``checkpoint-best.zip`` (the best weights so far, which the resumed run must beat).
 
-Ctrl-C writes ``checkpoint.zip``/``checkpoint.json`` (the latest weights, resumable
-with ``--resume``) plus ``checkpoint-best.zip`` (the best weights so far) and leaves
-``model.zip`` as it was.
+Ctrl-C writes only the checkpoint files and leaves ``model.zip`` as it was; ``--resume``
+then finishes the budget.
+
+The output directory of a new run is, unless named, a folder of its own per seed and
+domain variant (:func:`stages.models.default_run_dir`, e.g. ``data/models/factory-seed0/``),
+and a run refuses to replace an earlier run there unless forced: the committed model in
+``data/models/factory/`` is only ever replaced by a run told to write there.
 
 By default ``config.population`` learners train side by side in processes of their own
 (:mod:`stages.population`), each as above in ``member-<k>/``; the population then writes
@@ -33,22 +40,24 @@ from typing import Any, Literal, Protocol
 from domains.domain import Domain
 from domains.env import MultiActorEnv
 from domains.registry import domain_factory, load_domain, resolve_options
-from schemas.atomic import atomic_output
+from schemas.atomic import atomic_output, refuse_to_replace
 from schemas.errors import ConfigError, ModelError
 from schemas.provenance import git_commit, library_versions, sha256_file, system_info
 from stages.models import (
     CARD_FORMAT,
-    MODELS_ROOT,
     Evaluation,
     ModelCard,
     action_count,
     card_path,
+    default_run_dir,
     load_model_card,
 )
 
 VecEnvKind = Literal["dummy", "subproc"]
 CHECKPOINT = "checkpoint.zip"
 CHECKPOINT_BEST = "checkpoint-best.zip"
+RUN_FILES = ("model.zip", "model.json", CHECKPOINT, "checkpoint.json", CHECKPOINT_BEST)
+"""What a run writes into its output directory (a population also ``member-<k>/`` folders)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,9 @@ class TrainConfig:
     defaults. The card stores every option, so ``record`` can refuse another variant."""
     timesteps: int = 500_000
     """Environment steps to train for (all parallel envs together); the entropy bonus decays over
-    all of them, so a longer budget also explores for longer."""
+    all of them, so a longer budget also explores for longer. A total, not an increment: a
+    resumed run trains until it, so continuing a finished run needs a larger value (the bonus
+    then picks up the longer schedule where the steps done leave it)."""
     seed: int = 0
     """Seeds torch, the action sampling and env i (with seed + i)."""
     n_envs: int = 8
@@ -96,11 +107,17 @@ class TrainConfig:
     """Stop once an evaluation reaches this value of the domain's headline KPI (its first
     ``kpi_names`` entry: finished items for the factory); None: use the whole budget."""
     out_dir: Path | None = None
-    """Output directory (None: data/models/<domain>/ in the source tree)."""
+    """Output directory, which the run may write over (the user named it). None: beside the
+    checkpoint for a resumed run, else ``data/models/<domain>[-<option values>]-seed<seed>/``
+    in the source tree (:func:`stages.models.default_run_dir`), which is refused if an earlier
+    run wrote there unless ``train(..., force=True)``. Only naming ``data/models/<domain>/``
+    here replaces the model ``record`` plays by default (for the factory: the committed one)."""
     tensorboard: Path | None = None
     """TensorBoard log directory (None: no logs)."""
     resume: Path | None = None
-    """A checkpoint.zip to continue from (its card gives timesteps done and history)."""
+    """A checkpoint.zip to continue from: one written on Ctrl-C, or at the end of a run (then
+    with a larger ``timesteps``). Its card gives the timesteps done and the history; the run
+    writes beside it unless ``out_dir`` is given."""
     progress: bool = True
     """Show a progress bar with the best result so far."""
     population: int = 3
@@ -109,12 +126,16 @@ class TrainConfig:
     two learners both did on seed 15; three cover each other at ~2/3 speed on two cores."""
 
     def output_dir(self) -> Path:
-        """Where model.zip and model.json go (a resumed run: beside its checkpoint)."""
+        """Where model.zip, model.json and the checkpoint go (see :attr:`out_dir`)."""
         if self.out_dir is not None:
             return self.out_dir
         if self.resume is not None:
             return Path(self.resume).parent
-        return MODELS_ROOT / self.domain
+        return default_run_dir(load_domain(self.domain), self.options, self.seed)
+
+    def output_is_default(self) -> bool:
+        """True when the user named no output directory (neither out_dir nor resume)."""
+        return self.out_dir is None and self.resume is None
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad field, its value and the fix."""
@@ -198,6 +219,15 @@ class TrainConfig:
         return data
 
 
+def resume_budget_error(timesteps: int, done: int, checkpoint: Path) -> str:
+    """The message for a resume whose --timesteps the checkpoint has already done."""
+    return (
+        f"--timesteps ({timesteps}) must exceed the {done} timesteps {checkpoint} has done "
+        f"(--timesteps is the total, not the steps to add); train on with e.g. "
+        f"`simreel train --resume {checkpoint} --timesteps {max(2 * done, 1)}`"
+    )
+
+
 def option_flag(name: str) -> str:
     """The command-line flag of config field `name` (``n_envs`` -> ``--n-envs``)."""
     return "--" + name.replace("_", "-")
@@ -208,8 +238,13 @@ class TrainResult:
     """What a finished run wrote."""
 
     model_path: Path
+    """The best model (``model.zip``)."""
     card_path: Path
+    """Its card (``model.json``)."""
     card: ModelCard
+    """The card's content."""
+    checkpoint_path: Path
+    """The resumable checkpoint written at the end (``--resume`` it with more timesteps)."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -224,15 +259,23 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.timesteps = timesteps
 
 
-def train(config: TrainConfig) -> TrainResult:
+def train(config: TrainConfig, *, force: bool = False) -> TrainResult:
     """Train MaskablePPO on `config.domain`; return the best model's paths and card.
 
     With ``config.population`` > 1 the learners run in processes of their own
     (:mod:`stages.population`), each writing into ``member-<k>/`` of the output directory.
+
+    `force` lets a run given no output directory replace an earlier run in its default
+    one (``--force``); without it ConfigError says so before anything is written. It is
+    an argument, not a config field, because it is a decision about this invocation's
+    files, not about how the model is made: the card does not store it and a resumed
+    run does not inherit it.
     """
     config.validate()
     domain_class = load_domain(config.domain)
     out_dir = config.output_dir()
+    if config.output_is_default():
+        _refuse_earlier_run(out_dir, force=force)
     _check_writable(out_dir)
     if config.population > 1:
         from stages.population import train_population
@@ -328,7 +371,9 @@ def _train(
             )
             callback.evaluate_now()  # the last update's policy gets its evaluation too
         except KeyboardInterrupt:
-            checkpoint = _write_checkpoint(model, config, domain_class, eval_env, state)
+            checkpoint = _write_checkpoint(
+                model, config, domain_class, eval_env, state, out_dir, complete=False
+            )
             raise TrainingInterrupted(checkpoint, int(model.num_timesteps)) from None
         finally:
             callback.close()
@@ -341,7 +386,13 @@ def _train(
         temporary.write_bytes(state.best_zip)
     card = _card(config, domain_class, eval_env, state, int(model.num_timesteps), model_path, True)
     written_card = write_card(card, model_path)
-    return TrainResult(model_path=model_path, card_path=written_card, card=card)
+    # Written at the end too, not only on Ctrl-C: a finished run can then be trained on.
+    checkpoint = _write_checkpoint(
+        model, config, domain_class, eval_env, state, out_dir, complete=True
+    )
+    return TrainResult(
+        model_path=model_path, card_path=written_card, card=card, checkpoint_path=checkpoint
+    )
 
 
 def _ppo_args(config: TrainConfig) -> dict[str, Any]:
@@ -371,6 +422,31 @@ def _close(venv: Any) -> None:
     # Subprocess envs may already be gone after Ctrl-C.
     with contextlib.suppress(OSError, EOFError, BrokenPipeError):
         venv.close()
+
+
+def _refuse_earlier_run(out_dir: Path, *, force: bool) -> None:
+    """ConfigError if an earlier run wrote into the default `out_dir` (unless `force`)."""
+    earlier = [out_dir / name for name in RUN_FILES if (out_dir / name).exists()]
+    if out_dir.is_dir():
+        earlier += sorted(out_dir.glob("member-*"))
+    if not earlier:
+        return
+    try:
+        refuse_to_replace(earlier[0], force=force, named_by="--out-dir")
+    except ConfigError as error:
+        raise ConfigError(f"{error}{_resume_hint(out_dir / CHECKPOINT)}") from None
+
+
+def _resume_hint(checkpoint: Path) -> str:
+    """How to train the earlier run on instead (empty if it left no readable checkpoint)."""
+    try:
+        card = load_model_card(checkpoint)
+    except ModelError:
+        return ""
+    done = max([card.timesteps, *(member.timesteps for member in card.members)])
+    budget = card.config.get("timesteps")  # an interrupted run: its budget is still ahead
+    more = budget if isinstance(budget, int) and budget > done else max(2 * done, 1)
+    return f"; or train that run on with `simreel train --resume {checkpoint} --timesteps {more}`"
 
 
 def _check_writable(out_dir: Path) -> None:
@@ -415,10 +491,7 @@ class _RunState:
                 "changed after it was written: resume from an untouched checkpoint"
             )
         if card.timesteps >= config.timesteps:
-            raise ConfigError(
-                f"--timesteps ({config.timesteps}) must exceed the {card.timesteps} timesteps "
-                f"{checkpoint} has done; raise --timesteps to train on"
-            )
+            raise ConfigError(resume_budget_error(config.timesteps, card.timesteps, checkpoint))
         best_path = checkpoint.with_name(CHECKPOINT_BEST)
         return cls(
             evaluations=list(card.evaluations),
@@ -457,6 +530,10 @@ class _Callback:
                     dynamic_ncols=True,
                     file=sys.stderr,
                 )
+                done = int(self.model.num_timesteps)
+                if state.evaluations and state.evaluations[-1].timestep == done:
+                    # A finished run trained on: its last policy was evaluated at its end.
+                    self._last_eval = done
                 self._show()
 
             def _on_rollout_start(self) -> None:
@@ -586,14 +663,19 @@ def _write_checkpoint(
     domain_class: type[Domain],
     env: MultiActorEnv,
     state: _RunState,
+    out_dir: Path,
+    *,
+    complete: bool,
 ) -> Path:
-    out_dir = config.output_dir()
+    """Write the resumable checkpoint (the latest weights) and the best weights so far.
+
+    `complete`: the run ended by itself (its budget or target), not by Ctrl-C."""
     path = out_dir / CHECKPOINT
     with atomic_output(path) as temporary:
         model.save(temporary)
     if state.best_zip is not None:
         with atomic_output(out_dir / CHECKPOINT_BEST) as temporary:
             temporary.write_bytes(state.best_zip)
-    card = _card(config, domain_class, env, state, int(model.num_timesteps), path, False)
+    card = _card(config, domain_class, env, state, int(model.num_timesteps), path, complete)
     write_card(card, path)
     return path

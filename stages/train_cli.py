@@ -78,26 +78,50 @@ def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
 @_option(
     "out_dir",
     click.Path(path_type=Path, file_okay=False),
-    "Output directory. [default: data/models/<domain>/]",
+    "Output directory; an earlier run in it is replaced (you named it). "
+    "[default: data/models/<domain>[-<option values>]-seed<seed>/, "
+    "with --resume: the checkpoint's folder]",
 )
 @_option("tensorboard", click.Path(path_type=Path, file_okay=False), "TensorBoard log directory.")
-@_option("resume", click.Path(path_type=Path, dir_okay=False), "checkpoint.zip to continue.")
+@_option(
+    "resume",
+    click.Path(path_type=Path, dir_okay=False),
+    "A run's checkpoint.zip to continue (written at its end, or on Ctrl-C).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an earlier run in the default output directory (refused without it).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(quiet: bool, option_pairs: tuple[str, ...], **options: Any) -> None:
-    """Train a MaskablePPO policy; write model.zip (the best model) and its card model.json.
+def train_command(quiet: bool, force: bool, option_pairs: tuple[str, ...], **options: Any) -> None:
+    """Train a MaskablePPO policy; write model.zip (the best model), its card model.json
+    and checkpoint.zip (to train it on later).
+
+    Without --out-dir a run writes into a folder of its own per seed and domain variant,
+    data/models/<domain>[-<option values>]-seed<seed>/ (e.g. data/models/factory-seed0/),
+    and refuses to replace an earlier run there unless --force is given. It never writes
+    data/models/<domain>/, where `simreel record` finds its default model (the committed
+    factory model), unless you name that folder with --out-dir.
 
     --population learners (default 3) train side by side, one process each, in
     member-<k>/ folders of the output directory; the best model of all is kept.
     Every setting defaults to the configuration that made the committed model, so a
-    bare `simreel train` reproduces it. Ctrl-C writes a resumable checkpoint;
-    --resume continues it with the settings of the interrupted run (options given
-    with --resume override them) and writes beside the checkpoint.
+    bare `simreel train` makes it again (in data/models/factory-seed0/).
+
+    Every run ends by writing a resumable checkpoint, and Ctrl-C writes one too.
+    --resume continues it with the run's own settings (options given with --resume
+    override them) and writes beside the checkpoint: an interrupted run finishes its
+    budget; a finished one needs a larger --timesteps (the total, not the steps to add).
 
     \b
     Example:
-        simreel train --seed 1 --timesteps 300000 --out-dir /tmp/factory-seed1
-        simreel train --resume /tmp/factory-seed1/checkpoint.zip
-        simreel train --domain cashier --option dispatcher=automatic --out-dir /tmp/cashier
+        simreel train --seed 2
+        simreel record --model data/models/factory-seed2/model.zip
+        simreel train --resume data/models/factory-seed2/checkpoint.zip --timesteps 1000000
+        simreel train --domain cashier --option dispatcher=automatic --timesteps 20000
+            # writes data/models/cashier-automatic-seed0/
+        simreel train --out-dir data/models/factory   # replace the committed model
     """
     given = {name: value for name, value in options.items() if value is not None}
     if option_pairs:
@@ -110,17 +134,20 @@ def train_command(quiet: bool, option_pairs: tuple[str, ...], **options: Any) ->
         base = replace(base, out_dir=base.out_dir or Path(given["resume"]).parent)
     config = replace(base, progress=not quiet, **given)
     try:
-        result = train(config)
+        result = train(config, force=force)
     except TrainingInterrupted as interrupted:
         click.echo(str(interrupted), err=True)
         sys.exit(130)
     card = result.card
     headline = headline_kpi(load_domain(config.domain))
     chosen = [member.member for member in card.members if member.chosen]
+    done = max([card.timesteps, *(member.timesteps for member in card.members)])
     click.echo(
         ("" if not chosen else f"learner {chosen[0]} of {len(card.members)}: ")
         + f"best {headline.replace('_', ' ')} {format_items(card.best_finished_items)} "
         f"(first at timestep "
         f"{card.best_timestep}, {card.best_wall_seconds:.0f} s); {card.timesteps} timesteps "
-        f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}"
+        f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}; "
+        f"train on with: simreel train --resume {result.checkpoint_path} "
+        f"--timesteps {2 * done}"
     )

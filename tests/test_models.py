@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
+from domains.cashier.simulation import CashierDomain
 from domains.env import MultiActorEnv
 from domains.factory.simulation import FactoryDomain, make_factory_env
+from domains.registry import domain_factory
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
+from stages import models
 from stages.models import (
     DEFAULT_MODEL,
     ModelPolicy,
@@ -100,6 +103,26 @@ _MEMBER = {
 def test_missing_model_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"missing\.zip: model file not found; train one"):
         load_policy(tmp_path / "missing.zip", make_factory_env())
+
+
+def test_a_missing_default_model_gives_commands_that_make_and_play_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(models, "MODELS_ROOT", tmp_path / "data" / "models")
+    monkeypatch.chdir(tmp_path)
+    options = {"dispatcher": "automatic"}
+    env = MultiActorEnv(domain_factory(CashierDomain, options))
+    with pytest.raises(ModelError) as missing:
+        load_policy(models.default_model("cashier"), env, options)
+    message = str(missing.value)
+    flags = "--domain cashier --option dispatcher=automatic"
+    # The folder a bare `simreel train` writes, as the message says it.
+    trained = TrainConfig(domain="cashier", options=options).output_dir() / "model.zip"
+    shown = trained.relative_to(tmp_path)
+    assert shown == Path("data/models/cashier-automatic-seed0/model.zip")
+    assert f"train one with `simreel train {flags}` (it writes {shown})" in message
+    assert f"`simreel record {flags} --model {shown}`" in message
+    assert f"`simreel train {flags} --out-dir data/models/cashier`" in message
 
 
 def test_missing_card(model_copy: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import torch
 
 import stages.population as population_module
 from schemas.errors import ConfigError
+from schemas.provenance import sha256_file
 from stages.models import MemberSummary, load_model_card
 from stages.population import choose, member_dir, member_seed
 from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train
@@ -132,8 +134,47 @@ def test_ctrl_c_stops_every_learner_and_the_checkpoint_resumes_them_all(
     assert resumed.wall_seconds > card.wall_seconds
 
 
-def test_resume_needs_every_learners_checkpoint(tmp_path: Path) -> None:
-    checkpoint = tmp_path / "checkpoint.zip"
-    checkpoint.write_bytes(b"only the population's file")
+def _copy_of(run: TrainResult, tmp_path: Path) -> Path:
+    """A copy of `run`'s folder (the shared run stays as it was)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(run.model_path.parent, copy)
+    return copy
+
+
+def test_a_finished_population_writes_a_checkpoint_that_trains_every_learner_on(
+    population_run: TrainResult, tmp_path: Path
+) -> None:
+    out_dir = population_run.model_path.parent
+    assert population_run.checkpoint_path == out_dir / "checkpoint.zip"
+    checkpoint = load_model_card(population_run.checkpoint_path)
+    assert checkpoint.complete
+    assert checkpoint.members == population_run.card.members
+    assert checkpoint.model_sha256 == sha256_file(population_run.checkpoint_path)
+    for member in (0, 1):
+        learner = load_model_card(member_dir(out_dir, member) / "checkpoint.zip")
+        assert (learner.complete, learner.timesteps) == (True, 512)
+
+    copy = _copy_of(population_run, tmp_path)
+    config = _tiny(copy, resume=copy / "checkpoint.zip")
+    with pytest.raises(ConfigError, match=r"--timesteps \(512\) must exceed the 512 timesteps"):
+        train(config)
+    resumed = train(replace(config, timesteps=1024))
+    assert resumed.card.complete
+    assert [m.timesteps for m in resumed.card.members] == [1024, 1024]
+    for member in (0, 1):
+        first = load_model_card(member_dir(out_dir, member) / "model.zip")
+        learner = load_model_card(member_dir(copy, member) / "model.zip")
+        assert learner.timesteps == 1024
+        assert [e.timestep for e in learner.evaluations] == [0, 256, 512, 768, 1024]
+        assert learner.evaluations[:3] == first.evaluations
+    assert resumed.card.wall_seconds > population_run.card.wall_seconds
+    assert load_model_card(resumed.checkpoint_path).timesteps == resumed.card.timesteps
+
+
+def test_resume_needs_every_learners_checkpoint(
+    population_run: TrainResult, tmp_path: Path
+) -> None:
+    copy = _copy_of(population_run, tmp_path)
+    (member_dir(copy, 0) / "checkpoint.zip").unlink()
     with pytest.raises(ConfigError, match=r"member-0/checkpoint\.zip is missing"):
-        train(_tiny(tmp_path, resume=checkpoint))
+        train(_tiny(copy, resume=copy / "checkpoint.zip", timesteps=1024))

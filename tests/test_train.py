@@ -91,7 +91,7 @@ def test_help_has_an_example() -> None:
     assert result.exit_code == 0
     assert "Example:" in result.output
     assert "simreel train --seed" in result.output
-    for flag in ("--timesteps", "--n-envs", "--net-arch", "--resume", "--tensorboard"):
+    for flag in ("--timesteps", "--n-envs", "--net-arch", "--resume", "--tensorboard", "--force"):
         assert flag in result.output
     assert f"--population learners (default {TrainConfig().population})" in result.output
 
