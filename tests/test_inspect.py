@@ -36,12 +36,24 @@ def congested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return record(RecordConfig(policy="first-legal", episodes=2, out=out)).path
 
 
+@pytest.fixture(scope="module")
+def modelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The table the README makes: the committed factory model, one episode."""
+    out = tmp_path_factory.mktemp("inspect") / "modelled.parquet"
+    return record(RecordConfig(episodes=1, out=out)).path
+
+
 def test_text_summary_of_the_golden_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["inspect", str(GOLDEN)], capsys)
     assert code == 0
     assert "domain factory v0, 1 episode(s), 227 intervals" in out
     assert re.search(r"0\s+0\s+25\.03\s+25\s+227\s+300s", out), out
-    assert "worker0   working  89.3%" in out
+    assert "worker0  working  89.3%" in out
+    # A buffer's one state says nothing: it is named, not given a 100.0% line.
+    assert "level 100.0%" not in out
+    assert "always in their only state: buffer_a (level), buffer_b (level), finished" in out
+    assert "worker1  stalled 7.3% of the time (22s); waiting for item 22s (100.0%)" in out
+    assert "Levels: not reported: a schema v1 table declares no quantity attributes" in out
     assert "finished (count) rise per 60s bucket" in out
     assert re.search(r"0\s+3\s+6\s+4\s+5\s+7\s+25", out), out
     assert "policy: kind=rules, batch=9" in out
@@ -238,15 +250,59 @@ def test_snippet_stalled_time_per_worker(congested: Path) -> None:
     assert {key[2] for key in found} == {"item", "room"}
 
 
-def test_snippet_when_buffers_filled_up(congested: Path) -> None:
-    full: pl.DataFrame = _run_snippets(congested)["full"]
-    first_full: dict[tuple[int, str], float] = {}
-    for row in _rows(congested):
-        if row["actor"].startswith("buffer_") and row["level"] == 10:
-            key = (row["episode"], row["actor"])
-            first_full[key] = min(first_full.get(key, row["start"]), row["start"])
-    assert {(r["episode"], r["actor"]): r["first_full"] for r in full.to_dicts()} == first_full
-    assert len(first_full) == 4  # both buffers fill in both episodes
+def _expected_buffers(table: Path) -> dict[tuple[int, str], tuple[float, int, float, float]]:
+    """(mean level, peak, first start at the peak, seconds at the peak) per episode and
+    buffer, from the rows in plain Python (no polars)."""
+    rows: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for row in _rows(table):
+        if row["actor"].startswith("buffer_"):
+            rows.setdefault((row["episode"], row["actor"]), []).append(row)
+    expected = {}
+    for key, found in rows.items():
+        spans = [(r["level"], r["start"], r["end"] - r["start"]) for r in found]
+        peak = max(level for level, _, _ in spans)
+        expected[key] = (
+            sum(level * span for level, _, span in spans) / sum(span for _, _, span in spans),
+            peak,
+            min(start for level, start, _ in spans if level == peak),
+            sum(span for level, _, span in spans if level == peak),
+        )
+    return expected
+
+
+def _flatten(
+    figures: dict[tuple[int, str], tuple[float, ...]],
+) -> dict[tuple[int, str, int], float]:
+    """pytest.approx compares flat mappings only."""
+    return {(*key, i): value for key, values in figures.items() for i, value in enumerate(values)}
+
+
+@pytest.mark.parametrize("table", ["congested", "modelled"])
+def test_snippet_how_full_the_buffers_got_agrees_with_inspect(
+    table: str, request: pytest.FixtureRequest
+) -> None:
+    path: Path = request.getfixturevalue(table)
+    buffers: pl.DataFrame = _run_snippets(path)["buffers"]
+    found = {
+        (r["episode"], r["actor"]): (
+            r["mean_level"], r["peak"], r["first_at_peak"], r["seconds_at_peak"]
+        )
+        for r in buffers.to_dicts()
+    }  # fmt: skip
+    expected = _expected_buffers(path)
+    assert len(found) == 2 * len(read_events(path).metadata.episodes)  # never empty
+    assert _flatten(found) == pytest.approx(_flatten(expected))
+    assert all(peak > 0 for _, peak, _, _ in found.values())  # the buffers did fill
+    levels = summarise(read_events(path))["levels"]["actors"]
+    from_inspect = {
+        (e["episode"], actor): (e["mean"], e["peak"], e["first_peak_at"], e["seconds_at_peak"])
+        for actor in ("buffer_a", "buffer_b")
+        for e in levels[actor]["per_episode"]
+    }
+    assert _flatten(from_inspect) == pytest.approx(_flatten(found))
+    for actor in ("buffer_a", "buffer_b"):  # "full" is the highest level of the whole table
+        peaks = [peak for (_, name), (_, peak, _, _) in found.items() if name == actor]
+        assert levels[actor]["full"] == max(peaks)
 
 
 def test_snippet_items_finished_per_minute() -> None:

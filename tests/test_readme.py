@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 MAKEFILE = ROOT / "Makefile"
 TINY_TIMESTEPS = 1024
-"""Timesteps for a README training line; a --resume line trains this many more."""
+"""Timesteps for a README training line; a --resume line goes to four times this."""
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -73,7 +73,8 @@ def _with_tiny_budget(argv: list[str]) -> list[str]:
     if argv[:1] != ["train"]:
         return argv
     resumed = "--resume" in argv
-    budget = ["--timesteps", str(2 * TINY_TIMESTEPS if resumed else TINY_TIMESTEPS)]
+    # A rollout is 8 envs x 256 steps: a tiny run still does 2048; its resume must go past.
+    budget = ["--timesteps", str(4 * TINY_TIMESTEPS if resumed else TINY_TIMESTEPS)]
     budget += ["--eval-freq", str(TINY_TIMESTEPS), "--quiet"]
     if "--population" not in argv and not resumed:
         budget += ["--population", "1"]
@@ -130,9 +131,10 @@ def test_every_readme_command_runs_in_order_and_spares_the_demo(
     }
     ours = {path: _digest(path) for path in models.rglob("*") if path.is_file()}
 
+    namespace: dict[str, object] = {"__name__": "readme"}  # one session, as a user types it
     for step in readme_steps(README.read_text()):
         if step.language == "python":
-            exec(compile(step.text, "README.md", "exec"), {"__name__": "readme"})
+            exec(compile(step.text, "README.md", "exec"), namespace)
             continue
         argv = _with_tiny_budget(shlex.split(step.text, comments=True)[1:])
         code, _, err = run_cli(argv, capsys)

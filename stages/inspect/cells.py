@@ -1,0 +1,70 @@
+"""Formatting primitives shared by the sections of ``simreel inspect``'s text output.
+
+Text that comes from a table (paths, option values, KPI names, provenance,
+``waiting_for`` values) may hold anything, including terminal escape sequences;
+:func:`printable` makes such text inert before it reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters written as escapes (``\\x1b``, ``\\u202e``).
+
+    Why: a table is data from anywhere; an ESC byte or a bidi override in a string
+    column must not recolour the terminal, move the cursor or reverse the line."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch).startswith("C") or ch in "\u2028\u2029"
+        else ch
+        for ch in text
+    )
+
+
+def columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns, indented by two spaces."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(map(len, rows)))]
+    return [
+        "  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in rows
+    ]
+
+
+def number(value: float | None) -> str:
+    """A count or a figure: integers without a decimal point, others to 3 digits (whole
+    from 100 on, so a mean of 1051.5 rows reads ``1052``, not ``1.05e+03``)."""
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def seconds(value: float | None) -> str:
+    """Simulated seconds, in the style of :func:`number` (``6.73s``, ``182s``)."""
+    return "-" if value is None else f"{number(value)}s"
+
+
+def percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def flat(value: object) -> str:
+    """A JSON value on one line: ``key=value, ...`` for objects."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={flat(v)}" for k, v in value.items())
+    return str(value)
+
+
+def listed(items: Iterable[str], limit: int) -> str:
+    """At most `limit` items joined by commas, then how many were left out."""
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    return shown + (f", and {len(items) - limit} more" if len(items) > limit else "")
