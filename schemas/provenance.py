@@ -19,7 +19,7 @@ TRACKED_DISTRIBUTIONS = (
     "pyarrow",
     "polars",
     "pygame",
-    "moviepy",
+    "imageio-ffmpeg",
 )
 
 

@@ -23,6 +23,11 @@ _COMMANDS = {
         "Run a policy and write episodes as an event table.",
     ),
     "inspect": ("stages.inspect", "inspect_command", "Summarise an event table with polars."),
+    "export": (
+        "stages.export",
+        "export_command",
+        "Write an event table as an OCEL 2.0 log (JSON or SQLite).",
+    ),
     "render": ("stages.render.cli", "render_command", "Paint an event table into an MP4 movie."),
 }
 

@@ -12,6 +12,7 @@ from schemas.errors import RenderError
 from schemas.metadata import EpisodeSummary
 from schemas.vocabulary import Actor, ShortLivedKind, Vocabulary
 from stages.render.paintkit import (
+    ELLIPSIS,
     HEADINGS,
     INK,
     PANEL,
@@ -277,9 +278,29 @@ def test_the_header_fills_the_time_left_bar() -> None:
     header = Header(Text())
     header.paint(surface, title="Shop", subtitle="s", time_left_label="left", count_label="n")
     header.draw(surface, time=25.0, left=75.0, total=100.0, count=None, colour=WALKS)
-    assert surface.get_at((470 + 200, 55))[:3] == WALKS  # 75 % of 340 from 470
-    assert surface.get_at((470 + 300, 55))[:3] == TRACK
+    bar = header.bar_rect()
+    assert surface.get_at((bar.left + bar.width * 70 // 100, bar.centery))[:3] == WALKS  # 75 %
+    assert surface.get_at((bar.left + bar.width * 80 // 100, bar.centery))[:3] == TRACK
     assert surface.get_at((1100, 75))[:3] == PANEL  # the counter's card
+
+
+def test_a_long_subtitle_is_cut_before_the_clock() -> None:
+    surface = frame_surface((1280, 100))
+    surface.fill(PAPER)
+    header = Header(Text())
+    subtitle = "episode 12 · seed 123456 · policy: model · " + "a very long remark " * 5
+    header.paint(surface, title="Shop", subtitle=subtitle, time_left_label="", count_label="")
+    clock = header.clock_rect()
+    # The subtitle's band (y 62 to 78) holds nothing from 12 px before the clock's left edge
+    # up to the bar: the cut text ends there with an ellipsis.
+    band = {
+        surface.get_at((x, y))[:3]
+        for x in range(clock.left - 12, header.bar_rect().left)
+        for y in range(62, 79)
+    }
+    assert band == {PAPER}
+    inked = [x for x in range(32, clock.left) if surface.get_at((x, 70))[:3] != PAPER]
+    assert inked, "the subtitle's start is drawn"
 
 
 def test_check_scene_refuses_another_domain_and_missing_actors() -> None:
@@ -293,3 +314,20 @@ def test_check_scene_refuses_another_domain_and_missing_actors() -> None:
     )
     with pytest.raises(RenderError, match=r"lacks the shop actors \['manager', 'visitor_<n>'\]"):
         check_scene(scene, "shop", wanted)
+
+
+def test_text_fits_and_wraps_within_a_width_with_a_visible_cut() -> None:
+    text = Text()
+    assert text.fit("short", 17, 500) == "short"
+    cut = text.fit("a label far too long for its little box", 17, 80)
+    assert cut.endswith(ELLIPSIS)
+    assert text.width(cut, 17) <= 80 < text.width(cut[:-1] + "x" + ELLIPSIS, 17)
+    pieces = ["open", "ticket 3", "note front desk", "urgent yes"]
+    width = max(text.width("open · ticket 3", 17), text.width("note front desk", 17))
+    lines = text.wrap(pieces, 17, width, 3)
+    assert lines == ["open · ticket 3", "note front desk", "urgent yes"]
+    two = text.wrap(pieces, 17, width, 2)
+    assert two[0] == "open · ticket 3"
+    assert two[1].endswith(ELLIPSIS)
+    assert all(text.width(line, 17) <= width for line in two)
+    assert text.wrap(["a single piece wider than the line"], 17, 60, 4)[0].endswith(ELLIPSIS)

@@ -14,7 +14,16 @@ import pytest
 
 from schemas.vocabulary import Actor, Vocabulary
 from stages.render.movie import paint_still
-from stages.render.paintkit import CATEGORICAL, PANEL, PAPER, Colour, Frame, colour_from_hex
+from stages.render.paintkit import (
+    CATEGORICAL,
+    ELLIPSIS,
+    PANEL,
+    PAPER,
+    Colour,
+    Frame,
+    Text,
+    colour_from_hex,
+)
 from stages.render.timeline import TimelinePainter, state_colours
 from stages.render.world import World
 from tests.test_world_short_lived import SHOP, Row, load, write_shop_table
@@ -92,8 +101,13 @@ def test_every_declared_colour_shows_where_its_state_is(crowd: TimelinePainter) 
     still = pygame.Surface(crowd.size, 0, 32)
     crowd.draw(still, _frame(crowd, 15.0))
     lane = crowd.lane_rect("customer")
-    row = {_at(still, x, lane.centery) for x in range(lane.right, crowd.size[0])}
-    assert {_declared(state) for state in ("arriving", "queued", "served")} <= row
+    # (on one row or, when the names make it too wide, on two)
+    beside = {
+        _at(still, x, y)
+        for x in range(lane.right, crowd.size[0])
+        for y in range(lane.top, lane.bottom, 2)
+    }
+    assert {_declared(state) for state in ("arriving", "queued", "served")} <= beside
 
 
 def _frame(painter: TimelinePainter, t: float) -> Frame:
@@ -200,3 +214,85 @@ def test_a_kind_with_no_instances_draws_an_empty_lane(tmp_path: Path) -> None:
     assert _at(picture, painter.x(15.0), bars.centery) in (PANEL, PAPER)
     still = paint_still(painter, World(painter.scene.table, painter.scene.vocabulary), 15.0)
     assert still.get_size() == painter.size
+
+
+def _ink_rows(surface: pygame.Surface, rect: pygame.Rect, background: set[Colour]) -> list[int]:
+    """The rows of `rect` holding any pixel that is not `background`."""
+    return [
+        y
+        for y in range(rect.top, rect.bottom)
+        if any(_at(surface, x, y) not in background for x in range(rect.left, rect.right))
+    ]
+
+
+def _bands(rows: list[int]) -> int:
+    """How many runs of consecutive row numbers `rows` holds (lines of text)."""
+    return sum(1 for k, y in enumerate(rows) if k == 0 or y != rows[k - 1] + 1)
+
+
+def test_values_wrap_onto_the_lines_the_lane_holds_and_stay_in_the_panel(tmp_path: Path) -> None:
+    painter = _painter(
+        tmp_path / "wrapped.parquet",
+        [("till", "open", 0.0, 30.0, {"ticket": 3, "note": "front desk", "urgent": True})],
+    )
+    frame = _frame(painter, 12.0)
+    state = frame.state("till")
+    assert state is not None
+    lines = painter.value_lines(state)
+    # Text and booleans are shown, nothing is lost, and the line breaks between values.
+    assert " · ".join(lines) == "open · ticket 3 · note front desk · urgent yes"
+    assert len(lines) == 2
+    font = Text().font(17)
+    assert all(font.size(line)[0] <= painter.values_text_width() for line in lines)
+
+    surface = pygame.Surface(painter.size, 0, 32)
+    surface.fill((1, 2, 3))  # whatever the painter leaves unpainted shows in this colour
+    painter.draw(surface, frame)
+    panel = painter.values_rect("till")
+    dot = painter.colours["open"]
+    text_area = pygame.Rect(panel.left + 16, panel.top, panel.width - 16, panel.height)
+    assert _bands(_ink_rows(surface, text_area, {PAPER})) == 2
+    beyond = pygame.Rect(panel.right, panel.top, painter.size[0] - panel.right, panel.height)
+    assert {
+        _at(surface, x, y)
+        for x in range(beyond.left, beyond.right)
+        for y in (range(beyond.top, beyond.bottom))
+    } == {PAPER}
+    assert dot in {_at(surface, x, panel.centery) for x in range(panel.left, panel.left + 12)}
+
+
+def test_values_too_many_for_the_lane_end_with_an_ellipsis(tmp_path: Path) -> None:
+    note = "a note long enough to run far past the right edge of the picture " * 3
+    painter = _painter(
+        tmp_path / "long.parquet",
+        [("till", "open", 0.0, 30.0, {"ticket": 3, "urgent": False, "note": note})],
+    )
+    state = _frame(painter, 12.0).state("till")
+    assert state is not None
+    lines = painter.value_lines(state)
+    assert len(lines) == 2  # what a 34-pixel lane holds at this size
+    assert lines[0] == "open · ticket 3"
+    assert lines[-1].endswith(ELLIPSIS)
+    assert Text().font(17).size(lines[-1])[0] <= painter.values_text_width()
+
+
+def test_the_legend_wraps_long_state_names_inside_the_picture(tmp_path: Path) -> None:
+    states = tuple(f"state_{k}_with_a_rather_long_descriptive_name" for k in range(9))
+    vocabulary = Vocabulary(actors=(Actor("machine", states),))
+    rows: list[Row] = [
+        ("machine", state, 3.0 * k, 3.0 * k + 3, {}) for k, state in (enumerate(states))
+    ]
+    painter = _painter(tmp_path / "legend.parquet", rows, vocabulary)
+    picture = painter.gantt()
+    width, height = painter.size
+    right_margin = {_at(picture, x, y) for x in range(width - 23, width) for y in range(height)}
+    assert right_margin == {PAPER}
+    # Every state is in the legend: its swatch colour appears below the axis.
+    legend = pygame.Rect(0, painter.lane_rect("machine").bottom + 40, width, height)
+    legend = legend.clip(picture.get_rect())
+    seen = {
+        _at(picture, x, y)
+        for x in range(legend.left, legend.right, 2)
+        for y in (range(legend.top, legend.bottom, 2))
+    }
+    assert {painter.colours[state] for state in states} <= seen

@@ -576,7 +576,7 @@ class CashierPainter:
             # Customers still queue at a checkout nobody stands at or walks to: say why
             # its queue does not move.
             if lane not in staffed:
-                text.draw(surface, "unstaffed", self._points[f"spot_{lane}"], 15, MUTED)
+                text.draw(surface, "unstaffed", self._points[f"spot_{lane}"], 14, MUTED)
 
     def _draw_queue(
         self, surface: pygame.Surface, lane: str, state: ActorState | None, overran: bool
@@ -624,7 +624,7 @@ class CashierPainter:
             if isinstance(lane, str) and lane in LANES:
                 caption = f"sends to lane {LANES.index(lane)}"
                 self._text.draw(
-                    surface, caption, (centre[0], centre[1] - s(40)), 17, DISPATCHING, bold=True
+                    surface, caption, (centre[0], centre[1] - s(40)), 16, DISPATCHING, bold=True
                 )
 
     def _draw_customer(
@@ -655,7 +655,7 @@ class CashierPainter:
             return
         blit_centred(surface, self._customers[colour], position)
         number = _customer_number(customer.actor)
-        self._text.draw(surface, number, position, 16 if len(number) < 3 else 14, PANEL, bold=True)
+        self._text.draw(surface, number, position, 16 if len(number) < 3 else 13, PANEL, bold=True)
 
     def _draw_cashier(
         self, surface: pygame.Surface, cashier: str, state: ActorState | None, time: float

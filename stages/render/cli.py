@@ -13,10 +13,13 @@ from typing import Final
 
 import click
 
+from schemas.atomic import refuse_to_replace
 from schemas.errors import ConfigError, RenderError
 from schemas.events import read_events
-from stages.render.movie import PRESETS, FramePlan, paint_still, write_movie, write_png
+from stages.render.movie import PRESETS, FramePlan, paint_still, write_movie
 from stages.render.painters import TIMELINE, choose_painter
+from stages.render.png import write_png
+from stages.render.provenance import ViewValue, mp4_tags, png_text, render_record
 from stages.render.world import load_scene
 
 DEFAULT_TABLE: Final = Path("data/events/factory.parquet")
@@ -31,8 +34,11 @@ class RenderOptions:
     """What to render; :meth:`validate` names the first bad value and the fix."""
 
     table: Path = DEFAULT_TABLE
+    """The event table to draw."""
     episode: int = 0
+    """The table's episode to draw."""
     fps: int = 30
+    """Video frames per second."""
     speed: float = 5.0
     """Simulated seconds per video second."""
     start: float | None = None
@@ -40,25 +46,57 @@ class RenderOptions:
     end: float | None = None
     """Last simulated second shown (None: the episode's end)."""
     scale: float = 1.0
+    """Picture size over the painter's design size (1: 1280 pixels wide)."""
     preset: str = "medium"
+    """libx264 preset: how long the encoder works on a smaller file."""
     out: Path | None = None
+    """The file to write, replaced if it exists (None: a default name, see :meth:`default_path`)."""
     painter: str | None = None
     """Painter name, ``timeline``, or None for the domain's own painter."""
     still: float | None = None
     """Write the world at this simulated time as one PNG instead of a movie."""
     gantt: Path | None = None
-    """Write the whole episode as one timeline picture to this PNG instead of a movie."""
+    """Write the whole episode as one timeline picture to this PNG instead of a movie
+    (replaced if it exists: the user named it)."""
+    force: bool = False
+    """Replace the file at the default name if it exists (else refused: ConfigError)."""
 
     @property
     def out_path(self) -> Path:
-        """The file to write: ``--gantt``, ``--out``, or a default under ``data/movies``."""
+        """The file to write: ``--gantt``, ``--out``, or :meth:`default_path`."""
         if self.gantt is not None:
             return self.gantt
         if self.out is not None:
             return self.out
+        return self.default_path()
+
+    @property
+    def named_output(self) -> bool:
+        """Whether the user named the output file (then it may be replaced)."""
+        return self.gantt is not None or self.out is not None
+
+    def default_path(self) -> Path:
+        """``data/movies/<table stem>`` plus what sets this run apart, so two different
+        renders of one table never share a default name.
+
+        ``-<painter>`` when one is asked for, ``-ep<N>`` for an episode other than 0,
+        then for a still ``-t<T>.png``, for a movie with a window ``-<from>-<to>s.mp4``
+        (``-from<F>s`` or ``-to<T>s`` when only one end is given), else ``.mp4``.
+        """
+        name = self.table.stem
+        if self.painter is not None:
+            name += f"-{self.painter}"
+        if self.episode != 0:
+            name += f"-ep{self.episode}"
         if self.still is not None:
-            return MOVIES / f"{self.table.stem}-t{self.still:g}.png"
-        return MOVIES / f"{self.table.stem}.mp4"
+            return MOVIES / f"{name}-t{self.still:g}.png"
+        if self.start is not None and self.end is not None:
+            name += f"-{self.start:g}-{self.end:g}s"
+        elif self.start is not None:
+            name += f"-from{self.start:g}s"
+        elif self.end is not None:
+            name += f"-to{self.end:g}s"
+        return MOVIES / f"{name}.mp4"
 
     def validate(self) -> None:
         """Check the options that need no table (ranges, file kinds)."""
@@ -103,27 +141,38 @@ class RenderResult:
 def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
     """Render `options.table` to a movie, a still or a Gantt chart (atomically).
 
-    Raises TableError for a bad table, ConfigError for bad options and RenderError
-    for an unknown painter, an episode not in the table, a time window outside the
-    episode or an encoder failure; in every case nothing is written.
+    Raises TableError for a bad table, ConfigError for bad options or a default
+    output name that exists without `force`, and RenderError for an unknown painter,
+    an episode not in the table, a time window outside the episode or an encoder
+    failure; in every case nothing is written. The movie or picture carries its
+    provenance in its own metadata (see ``stages.render.provenance``).
     """
     options.validate()
+    out = options.out_path
+    if not options.named_output:
+        refuse_to_replace(out, force=options.force)
     table = read_events(options.table)
     scene, world = load_scene(table, options.episode)
     requested = TIMELINE if options.gantt is not None else options.painter
     choice = choose_painter(scene, requested, scale=options.scale)
-    out = options.out_path
     where = f"episode {options.episode} runs from {scene.start_time:g} to {scene.end_time:g} s"
+
+    def record(view: dict[str, ViewValue]) -> dict[str, object]:
+        return render_record(
+            table, options.table, episode=options.episode, painter=choice.name, view=view
+        )
+
     if options.gantt is not None:
         gantt = getattr(choice.painter, "gantt", None)
         if not callable(gantt):  # only reachable if TIMELINE stops naming the timeline painter
             raise RenderError(f"the painter {choice.name!r} cannot draw a whole-episode picture")
-        write_png(gantt(), out)
+        write_png(gantt(), out, png_text(record({"gantt": True})))
         return RenderResult(out, choice.name, 1, choice.notice)
     if options.still is not None:
         if not scene.start_time <= options.still <= scene.end_time:
             raise RenderError(f"--still {options.still:g} is outside the episode: {where}")
-        write_png(paint_still(choice.painter, world, options.still), out)
+        picture = paint_still(choice.painter, world, options.still)
+        write_png(picture, out, png_text(record({"still": options.still})))
         return RenderResult(out, choice.name, 1, choice.notice)
     start = scene.start_time if options.start is None else options.start
     end = scene.end_time if options.end is None else options.end
@@ -133,7 +182,16 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
             f"{where}; choose {scene.start_time:g} <= from < to <= {scene.end_time:g}"
         )
     plan = FramePlan(start=start, end=end, fps=options.fps, speed=options.speed)
-    write_movie(choice.painter, world, plan, out, preset=options.preset, progress=progress)
+    tags = mp4_tags(record({"from": start, "to": end, "fps": plan.fps, "speed": plan.speed}))
+    write_movie(
+        choice.painter,
+        world,
+        plan,
+        out,
+        preset=options.preset,
+        progress=progress,
+        metadata=tags,
+    )
     return RenderResult(out, choice.name, plan.total, choice.notice)
 
 
@@ -165,7 +223,8 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Output file (default: data/movies/<table name>.mp4, or .png with --still).",
+    help="Output file, replaced if it exists (default: a name under data/movies/ that says "
+    "what was drawn, see above).",
 )
 @click.option(
     "--painter",
@@ -184,7 +243,15 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     metavar="PNG",
-    help="Write the whole episode as one timeline picture instead of a movie.",
+    help="Write the whole episode as one timeline picture to PNG instead of a movie "
+    "(replaced if it exists).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    default=False,
+    help="Replace the output at its default name if it exists (a file named with --out "
+    "or --gantt is always replaced).",
 )
 def render_command(
     table: Path,
@@ -199,20 +266,33 @@ def render_command(
     painter: str | None,
     still: float | None,
     gantt: Path | None,
+    force: bool,
 ) -> None:
     """Paint an event table into an MP4 movie (H.264, plays in browsers).
 
-    TABLE defaults to data/events/factory.parquet; the movie goes to
-    data/movies/<table name>.mp4. Video frame k shows simulated time
-    from + k * speed / fps; the first and last frames are held for one second.
+    TABLE defaults to data/events/factory.parquet. Video frame k shows simulated
+    time from + k * speed / fps; the first and last frames are held for one second.
     Domains without a painter are drawn as a generic timeline. The output is
-    written atomically: an error or Ctrl-C leaves no partial file.
+    written atomically: an error or Ctrl-C leaves no partial file. The movie or
+    picture carries its provenance (table file and sha256, schema, domain, episode,
+    seed, policy, model sha256, simreel version) in its own metadata.
+
+    Without --out the file goes to data/movies/ under a name that says what was
+    drawn: <table>[-<painter>][-ep<N>][-<from>-<to>s].mp4, or
+    <table>[-<painter>][-ep<N>]-t<T>.png for --still. If that file exists the
+    command stops unless --force is given; a file named with --out or --gantt is
+    replaced.
 
     \b
     Example:
+        simreel render data/events/factory.parquet      # data/movies/factory.mp4
         simreel render data/events/factory.parquet --speed 10 --from 60 --to 120
+                                                        # data/movies/factory-60-120s.mp4
+        simreel render data/events/factory.parquet --painter timeline --episode 2
+                                                        # data/movies/factory-timeline-ep2.mp4
         simreel render data/events/factory.parquet --still 42.5 --out frame.png
         simreel render data/events/factory.parquet --gantt episode.png
+        simreel render data/events/factory.parquet --force   # replace factory.mp4
     """
     options = RenderOptions(
         table=table,
@@ -227,6 +307,7 @@ def render_command(
         painter=painter,
         still=still,
         gantt=gantt,
+        force=force,
     )
     # The notice comes after the work, but it must be seen: it explains the picture.
     result = render(options, progress=True)

@@ -9,8 +9,9 @@ Speed: the frame surface is a 32-bit surface whose memory ffmpeg reads as is
 ``write`` of the surface's buffer, no conversion or copy in Python. Colour
 conversion and encoding run in the ffmpeg process, in parallel with painting.
 
-Outputs are written through ``schemas.atomic.atomic_output``: an error, an ffmpeg
-failure or Ctrl-C leaves no partial movie or picture.
+Movies are written through ``schemas.atomic.atomic_output``: an error, an ffmpeg
+failure or Ctrl-C leaves no partial movie. Pictures are written by
+``stages.render.png``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
@@ -135,10 +136,21 @@ def frame_pixels(surface: pygame.Surface) -> memoryview:
 
 
 def ffmpeg_command(
-    out: Path, size: tuple[int, int], fps: int, pixel_format: str, preset: str, crf: int
+    out: Path,
+    size: tuple[int, int],
+    fps: int,
+    pixel_format: str,
+    preset: str,
+    crf: int,
+    *,
+    metadata: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """The encoder command: raw frames on stdin to a browser-friendly H.264 MP4 at `out`."""
+    """The encoder command: raw frames on stdin to a browser-friendly H.264 MP4 at `out`,
+    tagged with `metadata` (standard MP4 tag names such as ``title`` and ``comment``)."""
     width, height = size
+    tags = [
+        part for key, value in (metadata or {}).items() for part in ("-metadata", f"{key}={value}")
+    ]
     return [
         imageio_ffmpeg.get_ffmpeg_exe(),
         "-hide_banner",
@@ -164,6 +176,7 @@ def ffmpeg_command(
         str(crf),
         "-pix_fmt",
         "yuv420p",
+        *tags,
         "-movflags",
         "+faststart",
         "-f",
@@ -254,10 +267,12 @@ def write_movie(
     crf: int = DEFAULT_CRF,
     progress: bool = False,
     on_frame: Callable[[pygame.Surface], None] | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Paint every frame of `plan` with `painter` and encode them into the MP4 `out` (atomically).
 
-    `on_frame`, if given, sees each painted frame (the bench uses it to keep copies).
+    `on_frame`, if given, sees each painted frame (the bench uses it to keep copies);
+    `metadata` becomes the movie's tags (its provenance, see ``stages.render.provenance``).
     """
     surface = _surface_for(painter)
     pixel_format = raw_pixel_format(surface)
@@ -273,7 +288,15 @@ def write_movie(
         leave=False,
     )
     with atomic_output(out) as temporary:
-        command = ffmpeg_command(temporary, surface.get_size(), plan.fps, pixel_format, preset, crf)
+        command = ffmpeg_command(
+            temporary,
+            surface.get_size(),
+            plan.fps,
+            pixel_format,
+            preset,
+            crf,
+            metadata=metadata,
+        )
         with bar, FfmpegPipe(command) as pipe:
             for time, copies in plan.schedule():
                 painter.draw(surface, world.at(time))
@@ -301,13 +324,3 @@ def paint_still(painter: Painter, world: World, time: float) -> pygame.Surface:
     surface = _surface_for(painter)
     painter.draw(surface, world.at(time))
     return surface
-
-
-def write_png(surface: pygame.Surface, out: Path) -> Path:
-    """Save `surface` as the PNG `out` (atomically)."""
-    with atomic_output(out) as temporary:
-        try:
-            pygame.image.save(surface, str(temporary))
-        except (pygame.error, OSError) as error:
-            raise RenderError(f"cannot write {out}: {error}") from None
-    return out

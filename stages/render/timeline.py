@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from schemas.vocabulary import ShortLivedKind, Vocabulary
 from stages.render.paintkit import (
     CATEGORICAL,
+    ELLIPSIS,
     INK,
     MUTED,
     PANEL,
@@ -57,13 +58,17 @@ _LABELS: Final = 170
 _VALUES: Final = 230
 _AXIS: Final = 34
 _LEGEND_ROW: Final = 26
+_LEGEND_SIZE: Final = 17
 _FADE: Final = 0.62
 """How far the future's colours move towards the panel colour."""
 _KIND_LANES: Final = 2
 """A short-lived kind's lane is this many actor lanes high: it holds a stacked chart."""
 _NEAR: Final = 60.0
 """RGB distance under which a palette colour counts as one of the declared colours."""
-_ELLIPSIS: Final = "…"
+_CLOCK_SIZE: Final = 30
+_CLOCK_WIDEST: Final = "t = 000.0 s"
+"""As wide as the clock of any run under 1000 s (DejaVu's digits all have one width)."""
+_VALUE_SEPARATOR: Final = " · "
 
 
 def _even(value: float) -> int:
@@ -203,7 +208,6 @@ class TimelinePainter:
             round((WIDTH - 2 * _MARGIN - _LABELS - _VALUES) * scale),
             round(units * self._lane * scale),
         )
-        self._fitted: dict[tuple[str, float, int], str] = {}
         self._kind_values = {
             lane.kind.kind: self._layout_kind_values(lane.kind, lane)
             for lane in self._lanes
@@ -270,41 +274,29 @@ class TimelinePainter:
             top += _KIND_LANES
         return tuple(lanes)
 
-    def _layout_legend(self) -> list[list[str]]:
-        """State names split into rows that fit the width (approximate text widths)."""
-        rows: list[list[str]] = [[]]
-        used = 0.0
-        for state in self._colours:
-            needed = 40 + 8 * len(state)
-            if rows[-1] and used + needed > WIDTH - 2 * _MARGIN - 90:
-                rows.append([])
-                used = 0.0
-            rows[-1].append(state)
-            used += needed
-        return rows
+    def _legend_left(self) -> int:
+        """Where every legend row's first swatch starts: after the word "states"."""
+        return self._s(_MARGIN) + self._text.width("states", _LEGEND_SIZE) + self._s(14)
 
-    def _fit(self, text: str, size: float, width: int) -> str:
-        """`text`, cut and ended with an ellipsis if needed, to fit `width` pixels."""
-        key = (text, size, width)
-        fitted = self._fitted.get(key)
-        if fitted is None:
-            font = self._text.font(size)
-            if font.size(text)[0] <= width:
-                fitted = text
-            else:
-                # The longest prefix that fits with the ellipsis (widths grow with length).
-                low, high = 0, len(text)
-                while low < high:
-                    middle = (low + high + 1) // 2
-                    if font.size(text[:middle].rstrip() + _ELLIPSIS)[0] <= width:
-                        low = middle
-                    else:
-                        high = middle - 1
-                fitted = text[:low].rstrip() + _ELLIPSIS
-            if len(self._fitted) > 4096:  # values change every frame; keep the cache bounded
-                self._fitted.clear()
-            self._fitted[key] = fitted
-        return fitted
+    def _legend_entry(self, state: str) -> int:
+        """Pixels of a legend entry: swatch, gap, name (without the gap after it)."""
+        return self._s(14 + 6) + self._text.width(state, _LEGEND_SIZE)
+
+    def _layout_legend(self) -> list[list[str]]:
+        """State names split into rows that fit between the legend's left and the right
+        margin, measured with the font they are drawn in (a name too long for a row on
+        its own is cut with an ellipsis when drawn)."""
+        right = self._s(WIDTH - _MARGIN)
+        left = self._legend_left()
+        rows: list[list[str]] = [[]]
+        x = left
+        for state in self._colours:
+            if rows[-1] and x + self._legend_entry(state) > right:
+                rows.append([])
+                x = left
+            rows[-1].append(state)
+            x += self._legend_entry(state) + self._s(18)
+        return rows
 
     # -- the static layers ---------------------------------------------------------
 
@@ -314,9 +306,15 @@ class TimelinePainter:
         text = self._text
         scene = self.scene
         title = f"{scene.domain_id} v{scene.domain_version} · episode {scene.episode.episode}"
-        text.draw(surface, title, (self._s(_MARGIN), self._s(24)), 30, INK, anchor="midleft")
+        # The title ends before the clock each frame draws at the top right.
+        room = self._size[0] - self._s(3 * _MARGIN) - text.width(_CLOCK_WIDEST, _CLOCK_SIZE)
+        title = text.fit(title, _CLOCK_SIZE, room)
+        text.draw(
+            surface, title, (self._s(_MARGIN), self._s(24)), _CLOCK_SIZE, INK, anchor="midleft"
+        )
         kpis = "   ".join(f"{k} {_format_value(v)}" for k, v in scene.episode.kpis.items())
         caption = f"{len(scene.table)} intervals · {scene.duration:g} s simulated   {kpis}"
+        caption = text.fit(caption, 18, self._size[0] - self._s(2 * _MARGIN))
         text.draw(surface, caption, (self._s(_MARGIN), self._s(48)), 18, MUTED, anchor="midleft")
         label_width = self._s(_LABELS - 8)
         size = min(20.0, self._lane * 0.62)
@@ -326,7 +324,7 @@ class TimelinePainter:
                 pygame.draw.rect(surface, PANEL, rect)
             text.draw(
                 surface,
-                self._fit(lane.name, size, label_width),
+                text.fit(lane.name, size, label_width),
                 (self._s(_MARGIN), rect.centery),
                 size,
                 INK,
@@ -455,20 +453,21 @@ class TimelinePainter:
 
     def _paint_legend(self, surface: pygame.Surface) -> None:
         top = self._chart.bottom + self._s(_AXIS + 16)
+        right = self._size[0] - self._s(_MARGIN)
+        text = self._text
         for row_index, row in enumerate(self._legend_rows):
             y = top + self._s(row_index * _LEGEND_ROW)
-            x = self._s(_MARGIN)
             if row_index == 0:
-                x = self._text.draw(surface, "states", (x, y), 17, MUTED, anchor="midleft").right
-                x += self._s(14)
-            else:
-                x += self._s(62)
+                text.draw(
+                    surface, "states", (self._s(_MARGIN), y), _LEGEND_SIZE, MUTED, anchor="midleft"
+                )
+            x = self._legend_left()
             for state in row:
                 swatch = pygame.Rect(x, y - self._s(7), self._s(14), self._s(14))
                 pygame.draw.rect(surface, self._colours[state], swatch, border_radius=self._s(3))
-                rect = self._text.draw(
-                    surface, state, (swatch.right + self._s(6), y), 17, INK, anchor="midleft"
-                )
+                left = swatch.right + self._s(6)
+                name = text.fit(state, _LEGEND_SIZE, right - left)
+                rect = text.draw(surface, name, (left, y), _LEGEND_SIZE, INK, anchor="midleft")
                 x = rect.right + self._s(18)
 
     # -- frames --------------------------------------------------------------------
@@ -489,7 +488,7 @@ class TimelinePainter:
             surface,
             f"t = {frame.time:.1f} s",
             (self._size[0] - self._s(_MARGIN), self._s(30)),
-            30,
+            _CLOCK_SIZE,
             INK,
             anchor="midright",
         )
@@ -507,11 +506,19 @@ class TimelinePainter:
     def _value_size(self) -> float:
         return min(17.0, self._lane * 0.5)
 
+    def values_text_width(self) -> int:
+        """Pixels a named actor's value lines may take: from after its dot to the margin."""
+        return self._size[0] - self._s(_MARGIN) - self._values_left() - self._s(16)
+
+    def values_rect(self, name: str) -> pygame.Rect:
+        """The pixels beside lane `name` that its current values may be drawn in."""
+        rect = self._rect(self._lane_named(name))
+        left = self._values_left()
+        return pygame.Rect(left, rect.top, self._size[0] - self._s(_MARGIN) - left, rect.height)
+
     def _draw_values(self, surface: pygame.Surface, frame: Frame) -> None:
         left = self._values_left()
-        size = self._value_size()
         text_left = left + self._s(16)
-        width = self._size[0] - self._s(_MARGIN) - text_left
         for lane in self._lanes:
             y = self._rect(lane).centery
             if lane.kind is not None:
@@ -522,17 +529,42 @@ class TimelinePainter:
                 continue
             dot = pygame.Rect(left, y - self._s(5), self._s(10), self._s(10))
             pygame.draw.rect(surface, self._colours[state.state], dot, border_radius=self._s(5))
-            label = self._fit(state.state + self._attribute_text(state), size, width)
-            self._text.draw(surface, label, (text_left, y), size, INK, anchor="midleft")
+            self._draw_lines(surface, self.value_lines(state), (text_left, y))
 
-    def _attribute_text(self, state: ActorState) -> str:
-        """``  ·  name value  name value`` for each attribute the interval sets, of any type."""
-        parts = [
+    def _value_pieces(self, state: ActorState) -> list[str]:
+        """The state, then ``name value`` for each attribute the interval sets, of any type
+        (numbers, text, booleans as yes/no)."""
+        return [state.state] + [
             f"{name} {_format_value(value)}"
             for name in self._attributes
             if (value := state.attr(name)) is not None
         ]
-        return ("  ·  " + "  ".join(parts)) if parts else ""
+
+    def value_lines(self, state: ActorState) -> list[str]:
+        """A named actor's current values as the lines drawn beside its lane: they fit
+        the values column, and there are no more of them than the lane's height holds
+        (the last one cut with an ellipsis when the values need more)."""
+        size = self._value_size()
+        height = self._rect(self._lane_named(state.actor)).height
+        lines = height // self._text.font(size).get_linesize()
+        return self._text.wrap(
+            self._value_pieces(state),
+            size,
+            self.values_text_width(),
+            lines,
+            separator=_VALUE_SEPARATOR,
+        )
+
+    def _draw_lines(
+        self, surface: pygame.Surface, lines: list[str], left_centre: tuple[int, int]
+    ) -> None:
+        """`lines` one under the other, left-aligned at x, the block centred on y."""
+        size = self._value_size()
+        step = self._text.font(size).get_linesize()
+        x, y = left_centre
+        top = y - step * (len(lines) - 1) / 2
+        for index, line in enumerate(lines):
+            self._text.draw(surface, line, (x, top + index * step), size, INK, anchor="midleft")
 
     def _piece_width(self, text: str) -> int:
         """Width of a swatch and `text` in the values column, without the gap after it."""
@@ -583,8 +615,8 @@ class TimelinePainter:
                 piece = f"{state} {count}" if layout.names else count
                 if x + self._piece_width(piece) > right:
                     # No room for the rest: say that something is left out rather than clip it.
-                    if x + self._text.font(size).size(_ELLIPSIS)[0] <= right:
-                        self._text.draw(surface, _ELLIPSIS, (x, y), size, MUTED, anchor="midleft")
+                    if x + self._text.width(ELLIPSIS, size) <= right:
+                        self._text.draw(surface, ELLIPSIS, (x, y), size, MUTED, anchor="midleft")
                     break
                 swatch = pygame.Rect(x, y - self._s(5), self._s(10), self._s(10))
                 pygame.draw.rect(surface, self._colours[state], swatch, border_radius=self._s(2))

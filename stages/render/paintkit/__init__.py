@@ -4,7 +4,8 @@ A painter (``domains/<id>/painter.py`` or a third-party package) imports only th
 package, ``schemas`` and its domain's shared vocabulary; the import contract in
 ``.importlinter`` enforces it. It offers the scene and frame types painters receive
 (and ``check_scene``, which refuses a table a painter cannot draw), layout geometry
-(named points, polyline paths walked by a fraction) and drawing helpers (cached text,
+(named points, polyline paths walked by a fraction) and drawing helpers (cached text in
+the packaged DejaVu Sans faces, fitted with an ellipsis or wrapped to a width;
 continuous and segmented bars, antialiased sprites).
 
 For pictures of people or machines at work it also offers the pieces the built-in
@@ -18,6 +19,7 @@ actor's states over the whole episode, the future faded, with a cursor) and the
 from stages.render.paintkit.badges import HEADINGS, SPINNER_STEPS, ActivityBadges
 from stages.render.paintkit.draw import (
     CATEGORICAL,
+    ELLIPSIS,
     INK,
     MUTED,
     PANEL,
@@ -54,6 +56,7 @@ from stages.render.paintkit.strips import ActivityStrips, Interval, actor_interv
 
 __all__ = [
     "CATEGORICAL",
+    "ELLIPSIS",
     "HEADINGS",
     "INK",
     "MUTED",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import pygame
 
+from stages.render.paintkit.fonts import face_path
 from stages.render.paintkit.geometry import Point
 
 Colour = tuple[int, int, int]
@@ -31,6 +32,12 @@ TRACK: Final[Colour] = (225, 229, 236)
 """Empty part of a bar."""
 RULE: Final[Colour] = (208, 213, 222)
 """Thin lines: borders, axes."""
+
+ELLIPSIS: Final = "…"
+"""Ends a label cut to fit its space (one glyph, narrower than three dots)."""
+EM_PER_SIZE: Final = 0.6875
+"""Font pixels per design size unit: the factor pygame applied to its default font, which
+the painters' sizes were chosen with (see :meth:`Text.pixels`)."""
 
 CATEGORICAL: Final[tuple[Colour, ...]] = (
     (46, 160, 67),
@@ -84,11 +91,12 @@ def opaque(surface: pygame.Surface) -> pygame.Surface:
 
 
 class Text:
-    """Renders text with pygame's default font, caching every (text, size, colour) it has drawn.
+    """Renders text in the packaged DejaVu Sans, caching every (text, size, colour) it has drawn.
 
     Labels repeat from frame to frame, so after the first frame a label costs one
     small blit. The cache is bounded so ever-changing strings (a clock) cannot grow it
-    without limit.
+    without limit. Bold text uses the real bold face (see :mod:`.fonts`), never
+    pygame's synthetic emboldening.
     """
 
     _LIMIT: Final = 4096
@@ -99,15 +107,24 @@ class Text:
         self._scale = scale
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._cache: dict[tuple[str, int, Colour, bool], pygame.Surface] = {}
+        self._fitted: dict[tuple[str, int, int, bool], str] = {}
+
+    def pixels(self, size: float) -> int:
+        """The font's pixel size for design size `size` at this scale.
+
+        Sizes are in the design units the painters were laid out with: pygame's
+        default font drew size `s` with an em of ``0.6875 s`` pixels, and DejaVu Sans at
+        that em has about the same cap height, so every layout keeps its proportions.
+        """
+        return max(6, round(size * EM_PER_SIZE * self._scale))
 
     def font(self, size: float, *, bold: bool = False) -> pygame.font.Font:
-        """The default font at design size `size` (scaled), cached."""
-        pixels = max(6, round(size * self._scale))
+        """The regular or bold face at design size `size` (scaled), cached."""
+        pixels = self.pixels(size)
         key = (pixels, bold)
         font = self._fonts.get(key)
         if font is None:
-            font = pygame.font.Font(None, pixels)
-            font.set_bold(bold)
+            font = pygame.font.Font(face_path(bold=bold), pixels)
             self._fonts[key] = font
         return font
 
@@ -115,7 +132,7 @@ class Text:
         self, text: str, size: float, colour: Colour = INK, *, bold: bool = False
     ) -> pygame.Surface:
         """`text` as an antialiased sprite with per-pixel alpha (cached)."""
-        key = (text, round(size * self._scale), colour, bold)
+        key = (text, self.pixels(size), colour, bold)
         sprite = self._cache.get(key)
         if sprite is None:
             if len(self._cache) >= self._LIMIT:
@@ -123,6 +140,69 @@ class Text:
             sprite = self.font(size, bold=bold).render(text, True, colour)
             self._cache[key] = sprite
         return sprite
+
+    def width(self, text: str, size: float, *, bold: bool = False) -> int:
+        """Pixels `text` takes across at design size `size` (for fitting before drawing)."""
+        return self.font(size, bold=bold).size(text)[0]
+
+    def fit(self, text: str, size: float, width: int, *, bold: bool = False) -> str:
+        """`text`, or its longest prefix ended with an ellipsis, that is at most `width`
+        pixels wide: a label cut visibly rather than clipped or drawn past its space.
+
+        Returns just the ellipsis when not even one letter fits (a caller that must draw
+        nothing at all compares its width with `width` itself).
+        """
+        key = (text, self.pixels(size), width, bold)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            font = self.font(size, bold=bold)
+            if font.size(text)[0] <= width:
+                fitted = text
+            else:
+                # Binary search: the width of a prefix never shrinks as it grows.
+                low, high = 0, len(text)
+                while low < high:
+                    middle = (low + high + 1) // 2
+                    if font.size(text[:middle].rstrip() + ELLIPSIS)[0] <= width:
+                        low = middle
+                    else:
+                        high = middle - 1
+                fitted = text[:low].rstrip() + ELLIPSIS
+            if len(self._fitted) >= self._LIMIT:
+                self._fitted.clear()
+            self._fitted[key] = fitted
+        return fitted
+
+    def wrap(
+        self,
+        pieces: Sequence[str],
+        size: float,
+        width: int,
+        lines: int,
+        *,
+        separator: str = " · ",
+        bold: bool = False,
+    ) -> list[str]:
+        """`pieces` joined by `separator` into at most `lines` lines of at most `width` pixels.
+
+        Lines break between pieces, so a name and its value stay together; a piece
+        wider than a line is cut with an ellipsis (:meth:`fit`), and when the pieces
+        need more than `lines` lines the last line shown ends with an ellipsis, so
+        nothing is clipped and a cut is always visible.
+        """
+        font = self.font(size, bold=bold)
+        lines = max(1, lines)
+        wrapped: list[str] = []
+        for piece in pieces:
+            joined = f"{wrapped[-1]}{separator}{piece}" if wrapped else piece
+            if wrapped and font.size(joined)[0] <= width:
+                wrapped[-1] = joined
+            elif len(wrapped) < lines:
+                wrapped.append(self.fit(piece, size, width, bold=bold))
+            else:  # out of lines: `joined` is too wide, so this cuts it with an ellipsis
+                wrapped[-1] = self.fit(joined, size, width, bold=bold)
+                break
+        return wrapped
 
     def draw(
         self,

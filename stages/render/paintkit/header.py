@@ -10,11 +10,22 @@ ones (:meth:`Header.draw`).
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import pygame
 
 from stages.render.paintkit.draw import INK, MUTED, Colour, Text, draw_bar, shadowed_panel
 from stages.render.paintkit.scene import AttributeValue, Scene
+
+_BAR: Final = (570, 48, 300, 14)
+"""The time-left bar (left, top, width, height), right of the subtitle's longest line."""
+_CLOCK_RIGHT: Final = 556
+"""The clock's right edge, just left of the bar."""
+_CLOCK_SIZE: Final = 22
+_CLOCK_WIDEST: Final = "t = 000.0 s"
+"""As wide as any clock of a run under 1000 s (DejaVu's digits all have one width)."""
+_SUBTITLE_SIZE: Final = 21
+_GAP: Final = 12
 
 
 def minutes_left(seconds: float) -> str:
@@ -67,13 +78,36 @@ class Header:
         """The static header (for a background painted once): `title` and `subtitle`, the
         caption over the time-left bar, and the counter's card with `count_label`."""
         s, text = self._s, self._text
+        left, _, width, _ = _BAR
         text.draw(surface, title, (s(32), s(36)), 44, INK, anchor="midleft", bold=True)
-        text.draw(surface, subtitle, (s(32), s(70)), 21, MUTED, anchor="midleft")
-        text.draw(surface, time_left_label, (s(640), s(30)), 20, MUTED)
+        # The subtitle ends before the clock (drawn per frame above it and to its right).
+        room = self.clock_rect().left - s(_GAP) - s(32)
+        text.draw(
+            surface,
+            text.fit(subtitle, _SUBTITLE_SIZE, room),
+            (s(32), s(70)),
+            _SUBTITLE_SIZE,
+            MUTED,
+            anchor="midleft",
+        )
+        text.draw(surface, time_left_label, (s(left + width / 2), s(30)), 20, MUTED)
         shadowed_panel(
             surface, pygame.Rect(s(1068), s(14), s(188), s(72)), radius=s(12), shadow=s(3)
         )
         text.draw(surface, count_label, (s(1090), s(50)), 22, MUTED, anchor="midleft")
+
+    def clock_rect(self) -> pygame.Rect:
+        """The pixels the clock may cover: as wide as the widest clock under 1000 s."""
+        font = self._text.font(_CLOCK_SIZE)
+        width, height = font.size(_CLOCK_WIDEST)
+        rect = pygame.Rect(0, 0, width, height)
+        rect.midright = (self._s(_CLOCK_RIGHT), self._s(55))
+        return rect
+
+    def bar_rect(self) -> pygame.Rect:
+        """The pixels of the time-left bar."""
+        left, top, width, height = _BAR
+        return pygame.Rect(self._s(left), self._s(top), self._s(width), self._s(height))
 
     def draw(
         self,
@@ -97,8 +131,22 @@ class Header:
             anchor="midright",
             bold=True,
         )
-        draw_bar(surface, pygame.Rect(s(470), s(48), s(340), s(14)), left / total, colour)
+        bar = self.bar_rect()
+        draw_bar(surface, bar, left / total, colour)
         text.draw(
-            surface, minutes_left(left), (s(824), s(55)), 22, INK, anchor="midleft", bold=True
+            surface,
+            minutes_left(left),
+            (bar.right + s(14), s(55)),
+            _CLOCK_SIZE,
+            INK,
+            anchor="midleft",
+            bold=True,
         )
-        text.draw(surface, f"t = {time:5.1f} s", (s(456), s(55)), 22, MUTED, anchor="midright")
+        text.draw(
+            surface,
+            f"t = {time:5.1f} s",
+            self.clock_rect().midright,
+            _CLOCK_SIZE,
+            MUTED,
+            anchor="midright",
+        )
