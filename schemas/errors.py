@@ -36,3 +36,16 @@ class ConfigError(SimreelError):
 
 class RenderError(SimreelError):
     """A movie or picture cannot be made from the given table and options."""
+
+
+class OutputError(SimreelError):
+    """An output file cannot be written or published: a full disk, no permission, a race.
+
+    Nothing is left half-written: the message names the output, the cause and the fix.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"cannot write {path}: {problem}; {fix}")

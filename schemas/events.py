@@ -6,7 +6,9 @@ read only here, and both directions check the whole of the current schema
 refuse, and :func:`read_events` refuses any file that breaks the schema with a
 :class:`~schemas.errors.TableError` naming the file, the row or metadata field,
 expected vs found, and the fix. Older schema versions are upgraded on read
-(:mod:`schemas.migrations`); newer ones are refused.
+(:mod:`schemas.migrations`); newer ones are refused. Every page is written with a
+checksum and checked on read (:data:`PAGE_CHECKSUMS`), so a file damaged after it was
+written is refused as damaged, naming the row group, not read as other data.
 
 Depends on pyarrow, polars and the standard library only.
 """
@@ -58,6 +60,10 @@ __all__ = [
 
 COMPRESSION = "zstd"
 """Parquet codec simreel writes; readers accept any codec pyarrow reads."""
+PAGE_CHECKSUMS = True
+"""Write a CRC-32 of every page (Parquet's page-header ``crc``) and verify it on read, so a
+damaged file is refused as damaged instead of decoding as other data; pages without a
+checksum (older tables, other writers) are read unchecked."""
 
 
 class EpisodeColumns(Protocol):
@@ -186,7 +192,9 @@ def write_events(
     check_rows(table, metadata, target)
     table = table.replace_schema_metadata({METADATA_KEY: text})
     with atomic_output(target) as temporary:
-        pq.write_table(table, temporary, compression=COMPRESSION)
+        pq.write_table(
+            table, temporary, compression=COMPRESSION, write_page_checksum=PAGE_CHECKSUMS
+        )
     return target
 
 
@@ -205,7 +213,7 @@ def read_events(path: str | Path) -> EventTable:
             "check the path, or record a table with `simreel record`",
         )
     try:
-        parquet = pq.ParquetFile(source)
+        parquet = pq.ParquetFile(source, page_checksum_verification=PAGE_CHECKSUMS)
         key_values = parquet.metadata.metadata or {}
     except (pa.ArrowException, OSError) as error:
         raise TableError(
@@ -220,11 +228,7 @@ def read_events(path: str | Path) -> EventTable:
     try:
         table = parquet.read()
     except (pa.ArrowException, OSError) as error:
-        raise TableError(
-            source,
-            f"its column data cannot be read ({_first_line(error)})",
-            "the file is damaged; re-record or re-copy it",
-        ) from None
+        raise _damaged(parquet, source, error) from None
     table, document = migrations.upgrade(
         table, document, found=found, current=SCHEMA_VERSION, path=source
     )
@@ -282,6 +286,39 @@ def _episode_table(k: int, episode: EpisodeColumns, vocabulary: Vocabulary, path
                 f"give {field.name!r} values of type {field.type} (or None)",
             ) from None
     return pa.Table.from_arrays(arrays, schema=pa.schema([f.with_nullable(True) for f in schema]))
+
+
+def _damaged(parquet: pq.ParquetFile, source: Path, error: BaseException) -> TableError:
+    """The error for column data that cannot be read, naming the first damaged row group.
+
+    The footer was readable, so the file was complete when written: unreadable pages
+    mean it was damaged afterwards (disk, copy, transfer), and the writer is not to blame.
+    """
+    groups = parquet.metadata.num_row_groups
+    first_row = 0
+    for index in range(groups):
+        rows = parquet.metadata.row_group(index).num_rows
+        try:
+            parquet.read_row_group(index)
+        except (pa.ArrowException, OSError) as group_error:
+            reason = (
+                "a page's checksum does not match its bytes"
+                if "checksum" in str(group_error).lower()
+                else f"its pages cannot be decoded ({_first_line(group_error)})"
+            )
+            return TableError(
+                source,
+                f"is damaged at row group {index} (counted from 0, of {groups}; rows "
+                f"{first_row} to {first_row + rows - 1}): {reason}",
+                "the file changed after it was written; re-copy it from a good copy, "
+                "or re-record it",
+            )
+        first_row += rows
+    return TableError(
+        source,
+        f"its column data cannot be read ({_first_line(error)})",
+        "the file is damaged; re-copy it from a good copy, or re-record it",
+    )
 
 
 def _first_line(error: BaseException) -> str:

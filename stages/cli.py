@@ -13,10 +13,12 @@ from typing import Any
 
 import click
 
+from schemas.atomic import command as output_command
 from schemas.errors import SimreelError
+from schemas.write_failures import explain
 
 _COMMANDS = {
-    "train": ("stages.train_cli", "train_command", "Train a MaskablePPO policy for a domain."),
+    "train": ("stages.train.cli", "train_command", "Train a MaskablePPO policy for a domain."),
     "record": (
         "stages.record",
         "record_command",
@@ -29,6 +31,11 @@ _COMMANDS = {
         "Write an event table as an OCEL 2.0 log (JSON or SQLite).",
     ),
     "render": ("stages.render.cli", "render_command", "Paint an event table into an MP4 movie."),
+    "compare": (
+        "stages.compare",
+        "compare_command",
+        "Compare two policies' tables: KPI means, intervals, a plot.",
+    ),
 }
 
 
@@ -64,23 +71,34 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: user mistakes become one line on stderr and exit code 2; Ctrl-C exits 130."""
+    """Entry point: user mistakes become one line on stderr and exit code 2; Ctrl-C exits 130.
+
+    An OSError that no stage turned into a SimreelError (the system refused a file: a full
+    disk, no permission) is one line naming the file, the cause and the fix, exit code 1.
+    """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    try:
-        return cli.main(args=argv, prog_name="simreel", standalone_mode=False)
-    except SimreelError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
+    # Outputs changed after this moment were written by another command (schemas.atomic).
+    with output_command():
+        try:
+            return cli.main(args=argv, prog_name="simreel", standalone_mode=False)
+        except SimreelError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except OSError as error:
+            cause, fix = explain(error)
+            where = f"{os.fsdecode(error.filename)}: " if error.filename is not None else ""
+            click.echo(f"error: {where}{cause}; {fix}", err=True)
+            sys.exit(1)
+        except click.exceptions.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from domains.registry import (
     resolve_options,
     run_label,
 )
-from schemas.atomic import refuse_to_replace
+from schemas.atomic import refuse_to_replace, require_suffix
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary, write_events
 from schemas.provenance import git_commit, library_versions, sha256_file, simreel_version
@@ -126,10 +126,7 @@ class RecordConfig:
             )
         if isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"seed ({self.seed}) must be >= 0 (numpy seeds are non-negative)")
-        if self.out_path.suffix != ".parquet":
-            raise ConfigError(
-                f"output {self.out_path} must end in .parquet (event tables are Parquet files)"
-            )
+        require_suffix(self.out_path, ".parquet", what="event tables are Parquet files")
         if self.out_path.is_dir():
             raise ConfigError(f"output {self.out_path} is a directory; give a file name")
         if self.policy != "model" and self.model is not None:
@@ -250,7 +247,7 @@ def _policy_factory(
     model_policy, description = _load_model(config.model, config.domain, env, options)
     if not config.sample:
         return (lambda _k: model_policy), description
-    models = importlib.import_module("stages.models")
+    models = importlib.import_module("stages.train.model_policy")
     seed = config.seed
 
     def sampled_policy(k: int) -> Policy:
@@ -286,13 +283,14 @@ def _load_model(
 ) -> tuple[Policy, dict[str, Any]]:
     try:
         # Imported here: it loads torch, which the baseline policies do not need.
-        models = importlib.import_module("stages.models")
+        models = importlib.import_module("stages.train.model_policy")
+        cards = importlib.import_module("stages.train.model_card")
     except ImportError as error:
         raise ConfigError(
             f"cannot load trained models in this installation ({error}); "
             "use --policy random or --policy first-legal"
         ) from None
-    path = Path(model) if model is not None else Path(models.default_model(domain))
+    path = Path(model) if model is not None else Path(cards.default_model(domain))
     # ModelError if missing, or made for another domain, version, variant or layout.
     policy: Policy = models.load_policy(path, env, options)
     description = {"kind": "model", **policy.describe()}

@@ -30,6 +30,7 @@ import imageio_ffmpeg
 import pygame
 from tqdm import tqdm
 
+from schemas import write_failures
 from schemas.atomic import atomic_output
 from schemas.errors import RenderError
 from stages.render.paintkit import Painter, frame_surface
@@ -238,10 +239,16 @@ class FfmpegPipe:
             raise self._failure() from None
 
     def _failure(self) -> RenderError:
+        """Why ffmpeg failed: the disk or the file-size limit when its exit or words say so
+        (killed by SIGXFSZ, "No space left on device"), else its last line."""
         self._stderr.seek(0)
-        lines = [line.strip() for line in self._stderr.read().decode(errors="replace").splitlines()]
+        text = self._stderr.read().decode(errors="replace")
+        lines = [line.strip() for line in text.splitlines()]
         last = next((line for line in reversed(lines) if line), "no message")
-        return RenderError(f"ffmpeg failed (exit code {self._process.returncode}): {last}")
+        code = self._process.returncode
+        output = self._process.args[-1] if isinstance(self._process.args, list) else ""
+        reason = write_failures.process_failure(output, code, text)
+        return RenderError(reason or f"ffmpeg failed (exit code {code}): {last}")
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         try:
@@ -274,7 +281,43 @@ def write_movie(
     `on_frame`, if given, sees each painted frame (the bench uses it to keep copies);
     `metadata` becomes the movie's tags (its provenance, see ``stages.render.provenance``).
     """
-    surface = _surface_for(painter)
+
+    def paint(surface: pygame.Surface, time: float) -> None:
+        painter.draw(surface, world.at(time))
+
+    return encode_frames(
+        paint,
+        painter.size,
+        plan,
+        out,
+        preset=preset,
+        crf=crf,
+        progress=progress,
+        on_frame=on_frame,
+        metadata=metadata,
+    )
+
+
+def encode_frames(
+    paint: Callable[[pygame.Surface, float], None],
+    size: tuple[int, int],
+    plan: FramePlan,
+    out: Path,
+    *,
+    preset: str = "medium",
+    crf: int = DEFAULT_CRF,
+    progress: bool = False,
+    on_frame: Callable[[pygame.Surface], None] | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """The frame loop: ``paint(surface, t)`` for every simulated time of `plan`, piped into
+    the MP4 `out` (atomically).
+
+    Why a callable rather than a painter: a side-by-side movie paints two worlds on one
+    clock, and this loop (one reused surface, no copy per frame) must serve both. `paint`
+    must cover every pixel of `size` (rounded up to even numbers for yuv420p).
+    """
+    surface = even_surface(size)
     pixel_format = raw_pixel_format(surface)
     buffer_check = surface.get_buffer()
     if buffer_check.length != surface.get_width() * surface.get_height() * 4:
@@ -299,7 +342,7 @@ def write_movie(
         )
         with bar, FfmpegPipe(command) as pipe:
             for time, copies in plan.schedule():
-                painter.draw(surface, world.at(time))
+                paint(surface, time)
                 if on_frame is not None:
                     on_frame(surface)
                 # A view of the surface's memory: nothing is copied. Released before the
@@ -311,9 +354,9 @@ def write_movie(
     return out
 
 
-def _surface_for(painter: Painter) -> pygame.Surface:
-    """The reusable frame: the painter's size rounded up to even numbers (yuv420p needs them)."""
-    width, height = painter.size
+def even_surface(size: tuple[int, int]) -> pygame.Surface:
+    """The reusable frame: `size` rounded up to even numbers (yuv420p needs them), black."""
+    width, height = size
     surface = frame_surface((width + width % 2, height + height % 2))
     surface.fill((0, 0, 0))
     return surface
@@ -321,6 +364,6 @@ def _surface_for(painter: Painter) -> pygame.Surface:
 
 def paint_still(painter: Painter, world: World, time: float) -> pygame.Surface:
     """The world at simulated `time` as one picture."""
-    surface = _surface_for(painter)
+    surface = even_surface(painter.size)
     painter.draw(surface, world.at(time))
     return surface
