@@ -19,6 +19,11 @@ from schemas.write_failures import explain
 
 _COMMANDS = {
     "train": ("stages.train.cli", "train_command", "Train a MaskablePPO policy for a domain."),
+    "sweep": (
+        "stages.train.cli",
+        "sweep_command",
+        "Train many runs over seeds and settings: a results table and learning curves.",
+    ),
     "record": (
         "stages.record",
         "record_command",

@@ -46,7 +46,8 @@ class RenderOptions:
     end: float | None = None
     """Last simulated second shown (None: the episode's end)."""
     scale: float = 1.0
-    """Picture size over the painter's design size (1: 1280 pixels wide)."""
+    """Picture size over the painter's design size (1: 1280 pixels wide; side by side,
+    the two panels' canvas: 1920 pixels wide)."""
     preset: str = "medium"
     """libx264 preset: how long the encoder works on a smaller file."""
     out: Path | None = None
@@ -196,9 +197,7 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
 
 
 @click.command("render")
-@click.argument(
-    "table", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_TABLE, required=False
-)
+@click.argument("tables", type=click.Path(path_type=Path, dir_okay=False), nargs=-1)
 @click.option("--fps", type=int, default=30, show_default=True, help="Video frames per second.")
 @click.option(
     "--speed",
@@ -208,10 +207,26 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
     help="Simulated seconds per video second.",
 )
 @click.option("--episode", type=int, default=0, show_default=True, help="Episode to render.")
+@click.option(
+    "--side-by-side",
+    is_flag=True,
+    default=False,
+    help="Render two tables (A B) of one domain side by side on one clock, into one movie.",
+)
+@click.option(
+    "--episode-b",
+    type=int,
+    default=None,
+    help="With --side-by-side: the episode of table B (default: the same as --episode).",
+)
 @click.option("--from", "start", type=float, default=None, help="First simulated second shown.")
 @click.option("--to", "end", type=float, default=None, help="Last simulated second shown.")
 @click.option(
-    "--scale", type=float, default=1.0, show_default=True, help="Picture size factor (1 = 720p)."
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Picture size factor (1 = 720p; 1080p with --side-by-side).",
 )
 @click.option(
     "--preset",
@@ -254,10 +269,12 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
     "or --gantt is always replaced).",
 )
 def render_command(
-    table: Path,
+    tables: tuple[Path, ...],
     fps: int,
     speed: float,
     episode: int,
+    side_by_side: bool,
+    episode_b: int | None,
     start: float | None,
     end: float | None,
     scale: float,
@@ -270,7 +287,11 @@ def render_command(
 ) -> None:
     """Paint an event table into an MP4 movie (H.264, plays in browsers).
 
-    TABLE defaults to data/events/factory.parquet. Video frame k shows simulated
+    TABLES is one table, by default data/events/factory.parquet, or two tables A B of
+    one domain with --side-by-side: one movie, both episodes on one clock (the one
+    that ends first holds its last state), each panel labelled with its policy, the
+    KPIs under them; 1920 x 1080 at --scale 1, written by default to
+    data/movies/<A>-vs-<B>.mp4 (or -t<T>.png with --still). Video frame k shows simulated
     time from + k * speed / fps; the first and last frames are held for one second.
     Domains without a painter are drawn as a generic timeline. The output is
     written atomically: an error or Ctrl-C leaves no partial file. The movie or
@@ -293,9 +314,22 @@ def render_command(
         simreel render data/events/factory.parquet --still 42.5 --out frame.png
         simreel render data/events/factory.parquet --gantt episode.png
         simreel render data/events/factory.parquet --force   # replace factory.mp4
+        simreel render a.parquet b.parquet --side-by-side   # data/movies/a-vs-b.mp4
     """
+    if len(tables) > 2 or (len(tables) == 2 and not side_by_side):
+        raise ConfigError(
+            f"render draws one table, got {len(tables)}; to compare two, pass two tables "
+            "and --side-by-side"
+        )
+    if side_by_side and len(tables) != 2:
+        raise ConfigError(
+            f"--side-by-side needs two tables (A B), got {len(tables)}: "
+            "simreel render A.parquet B.parquet --side-by-side"
+        )
+    if episode_b is not None and not side_by_side:
+        raise ConfigError("--episode-b is the episode of table B; it needs --side-by-side")
     options = RenderOptions(
-        table=table,
+        table=tables[0] if tables else DEFAULT_TABLE,
         episode=episode,
         fps=fps,
         speed=speed,
@@ -309,8 +343,15 @@ def render_command(
         gantt=gantt,
         force=force,
     )
+    if side_by_side:
+        # Imported here: it builds on this module (RenderOptions).
+        from stages.render.side_by_side import SideBySideOptions, render_side_by_side
+
+        pair = SideBySideOptions(options, second=tables[1], second_episode=episode_b)
+        result = render_side_by_side(pair, progress=True)
+    else:
+        result = render(options, progress=True)
     # The notice comes after the work, but it must be seen: it explains the picture.
-    result = render(options, progress=True)
     if result.notice:
         click.echo(f"note: {result.notice}", err=True)
     kind = "frames" if result.frames > 1 else "picture"

@@ -11,7 +11,7 @@ chunk. A one-line ``title`` beside it is what players and file browsers show.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,34 +54,74 @@ def render_record(
     `view` says what was drawn: ``{"still": t}``, ``{"gantt": True}`` or the movie's
     window, frame rate and speed.
     """
+    return {
+        "simreel_version": simreel_version(),
+        **episode_record(table, source, episode=episode),
+        "domain": domain_record(table),
+        "painter": painter,
+        "view": dict(view),
+    }
+
+
+def episode_record(table: EventTable, source: Path, *, episode: int) -> dict[str, Any]:
+    """Which table (file name, sha256, schema version) and episode a picture shows, and how
+    that table was recorded."""
+    metadata = table.metadata
+    summary = metadata.episode(episode)
+    return {
+        "table": table_record(table, source),
+        "episode": episode,
+        "episode_seed": summary.seed if summary is not None else None,
+        "recorded": recorded_essentials(metadata.provenance),
+    }
+
+
+def table_record(table: EventTable, source: Path) -> dict[str, Any]:
+    """The table's file name, sha256 and the schema version the file holds (an older
+    table is migrated on reading)."""
+    metadata = table.metadata
+    return {
+        "file": source.name,
+        "sha256": sha256_file(source),
+        "schema_version": (
+            metadata.schema_version if metadata.migrated_from is None else metadata.migrated_from
+        ),
+    }
+
+
+def domain_record(table: EventTable) -> dict[str, Any]:
+    """The table's domain id and version, and its options when it has any."""
     metadata = table.metadata
     domain: dict[str, Any] = {"id": metadata.domain_id, "version": metadata.domain_version}
     if metadata.domain_options:
         domain["options"] = dict(metadata.domain_options)
-    summary = metadata.episode(episode)
+    return domain
+
+
+def side_by_side_record(
+    panels: Sequence[tuple[EventTable, Path, int]],
+    *,
+    painter: str,
+    view: Mapping[str, ViewValue],
+) -> dict[str, Any]:
+    """The provenance of a side-by-side picture or movie: per side (A, then B) what
+    :func:`episode_record` says, with the side's domain (two variants of one domain may
+    be compared), then the painter and the view (the one clock's window, or the still)."""
     return {
         "simreel_version": simreel_version(),
-        "table": {
-            "file": source.name,
-            "sha256": sha256_file(source),
-            # The version the file holds: an older table is migrated on reading.
-            "schema_version": (
-                metadata.schema_version
-                if metadata.migrated_from is None
-                else metadata.migrated_from
-            ),
-        },
-        "domain": domain,
-        "episode": episode,
-        "episode_seed": summary.seed if summary is not None else None,
-        "recorded": recorded_essentials(metadata.provenance),
+        "side_by_side": [
+            {**episode_record(table, source, episode=episode), "domain": domain_record(table)}
+            for table, source, episode in panels
+        ],
+        "domain": domain_record(panels[0][0]),
         "painter": painter,
         "view": dict(view),
     }
 
 
 def title(record: Mapping[str, Any]) -> str:
-    """One line for players and file browsers: domain, episode, what was drawn, the table."""
+    """One line for players and file browsers: domain, episode, what was drawn, the table
+    (both sides' for a side-by-side record)."""
     view = record["view"]
     if "still" in view:
         what = f"at t = {view['still']:g} s"
@@ -89,10 +129,15 @@ def title(record: Mapping[str, Any]) -> str:
         what = "timeline"
     else:
         what = f"from {view['from']:g} s to {view['to']:g} s"
-    return (
-        f"simreel: {record['domain']['id']} episode {record['episode']} {what} "
-        f"({record['table']['file']})"
-    )
+    domain = record["domain"]["id"]
+    sides = record.get("side_by_side")
+    if sides:
+        first, second = sides[0], sides[1]
+        return (
+            f"simreel: {domain} episode {first['episode']} vs episode {second['episode']} "
+            f"{what} ({first['table']['file']} vs {second['table']['file']})"
+        )
+    return f"simreel: {domain} episode {record['episode']} {what} ({record['table']['file']})"
 
 
 def _compact(record: Mapping[str, Any]) -> str:

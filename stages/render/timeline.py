@@ -31,6 +31,7 @@ import pygame
 from numpy.typing import NDArray
 
 from schemas.vocabulary import ShortLivedKind, Vocabulary
+from stages.render.chart import tick_step
 from stages.render.paintkit import (
     CATEGORICAL,
     ELLIPSIS,
@@ -109,16 +110,6 @@ def state_colours(vocabulary: Vocabulary) -> dict[str, Colour]:
         taken[slot] = True
         chosen[state] = palette[slot]
     return {state: declared.get(state) or chosen[state] for state in vocabulary.state_names}
-
-
-def _tick_step(span: float, target: int = 10) -> float:
-    """A round step (1, 2 or 5 times a power of ten) giving about `target` ticks over `span`."""
-    raw = span / max(target, 1)
-    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
-    for multiple in (1, 2, 5, 10):
-        if raw <= multiple * power:
-            return multiple * power
-    return 10 * power
 
 
 def _format_value(value: object) -> str:
@@ -440,7 +431,7 @@ class TimelinePainter:
         chart, scene = self._chart, self.scene
         y = chart.bottom
         pygame.draw.line(surface, RULE, (chart.left, y), (chart.right, y), 1)
-        step = _tick_step(scene.duration)
+        step = tick_step(scene.duration)
         tick = math.ceil(scene.start_time / step) * step
         while tick <= scene.end_time + 1e-9:
             x = round(self.x(tick))
