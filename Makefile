@@ -16,7 +16,7 @@ ARGS ?=
 TABLE ?= data/events/factory.parquet
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint format type contract pytest test train record render demo bench bench-seeds clean
+.PHONY: help setup lint format type contract pytest test train record render demo bench bench-tables bench-seeds clean
 
 help: ## List every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,12 +65,15 @@ demo: setup ## Record the committed model and render data/movies/factory.mp4
 	$(BIN)/simreel record --out $(TABLE)
 	$(BIN)/simreel render $(TABLE) --out data/movies/factory.mp4
 
-bench: setup ## Print throughput figures (simulation, training, rendering)
+bench: setup ## Print throughput figures (simulation, training, Ray, evaluation, rendering, big tables)
 	$(BIN)/python -m stages.bench
 
-SEEDS ?= 0 1 2 3 4 5 6 7 8 9
-bench-seeds: setup ## Train with the defaults until 28 items on each of SEEDS (minutes per seed)
-	$(BIN)/python -m stages.bench_training --seeds $(SEEDS)
+bench-tables: setup ## Big-table figures up to 10^7 rows, and read whole up to 10^6 (temporary folder; minutes)
+	$(BIN)/python -m stages.bench_tables --sizes 1e5,1e6,1e6x1000,1e6:1,1e7 --legacy
+
+SEEDS ?= 0-9
+bench-seeds: setup ## A sweep: the defaults until 28 items on each of SEEDS (minutes per seed)
+	$(BIN)/simreel sweep --seeds "$(SEEDS)" --set target_items=28
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -30,6 +30,17 @@ METADATA_KEY: Final = "simreel"
 
 _FIX_REWRITE = "re-record the table, or fix the writer following schemas/README.md"
 
+MAX_METADATA_BYTES: Final = 64 * 1024 * 1024
+"""Largest metadata document a reader decodes. Decoding costs several times its size in
+memory, and the footer is read before anything else, so a hostile or broken file must not
+be able to exhaust memory there; a recording of 100,000 episodes with a dozen KPIs each
+stays far below it."""
+MAX_METADATA_DEPTH: Final = 64
+"""Deepest nesting of objects and lists a reader accepts in the metadata document. The
+vocabulary needs 5 levels and simreel's provenance 4; every reader and printer of a value
+(``simreel inspect``'s provenance lines, the movie's tags) may then recurse safely, far
+from Python's recursion limit."""
+
 OptionValue = str | int | float | bool
 """A domain option's value: a JSON scalar."""
 
@@ -62,6 +73,37 @@ class EpisodeSummary:
         }
 
 
+LAYOUT_VERSION: Final = 1
+"""Version of the physical layout rules (``schemas/README.md`` section 2.2) this code writes
+and prunes by; an index of another version is ignored (the table is then read whole)."""
+
+
+@dataclass(frozen=True)
+class RowGroupIndex:
+    """The metadata's ``layout``: where each episode's rows lie in the file's row groups.
+
+    Its presence says the file follows the layout of ``schemas/README.md`` section 2.2 (no
+    row group holds two episodes; each episode's groups are consecutive and in time order),
+    so a reader may read one episode's groups, pruned by the Parquet statistics of
+    ``start`` and ``end``, instead of the whole file. It is checked against the Parquet
+    footer before any pruning (:mod:`schemas.windows`).
+    """
+
+    row_group_rows: int
+    """The most rows the writer put in one row group (an episode longer is cut into slices)."""
+    episodes: tuple[tuple[int, int], ...]
+    """Per entry of ``TableMetadata.episodes``, in the same order: its first row group and
+    how many consecutive row groups hold its rows (0 for an episode without rows)."""
+    version: int = LAYOUT_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "row_group_rows": self.row_group_rows,
+            "episodes": [[first, count] for first, count in self.episodes],
+        }
+
+
 @dataclass(frozen=True)
 class TableMetadata:
     """The parsed ``simreel`` metadata document of an event table."""
@@ -78,6 +120,9 @@ class TableMetadata:
     """The schema version found in the file when it was older and has been migrated."""
     domain_options: dict[str, OptionValue] = field(default_factory=dict)
     """The domain variant the episodes were simulated with, e.g. ``{"dispatcher": "automatic"}``."""
+    layout: RowGroupIndex | None = None
+    """Where each episode's rows are (None: a table written without the layout, by hand or
+    by an older simreel; it is read whole)."""
 
     def episode(self, k: int) -> EpisodeSummary | None:
         """The summary of episode `k`, or None if the table has no such episode."""
@@ -88,7 +133,7 @@ class TableMetadata:
 
     def to_json(self) -> dict[str, Any]:
         """The document written under :data:`METADATA_KEY` (always the current version)."""
-        return {
+        document = {
             "schema": SCHEMA_NAME,
             "schema_version": self.schema_version,
             "domain": {
@@ -100,6 +145,9 @@ class TableMetadata:
             "episodes": [summary.to_json() for summary in self.episodes],
             "provenance": self.provenance,
         }
+        if self.layout is not None:
+            document["layout"] = self.layout.to_json()
+        return document
 
     def dumps(self) -> str:
         """Strict JSON (no NaN or Infinity, which many JSON parsers reject)."""
@@ -116,12 +164,30 @@ def read_document(path: str | Path, raw: bytes | None) -> dict[str, Any]:
             "write it with simreel (simreel record) or add the metadata described in "
             "schemas/README.md",
         )
+    if len(raw) > MAX_METADATA_BYTES:
+        raise TableError(
+            path,
+            f"metadata {METADATA_KEY!r} is {len(raw):,} bytes; a reader decodes at most "
+            f"{MAX_METADATA_BYTES:,}",
+            "keep large data out of the metadata (provenance, KPIs) and re-record the table",
+        )
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise TableError(
             path, f"metadata {METADATA_KEY!r} is not valid UTF-8 JSON ({error})", _FIX_REWRITE
         ) from None
+    except ValueError as error:  # valid JSON Python will not decode: an integer of 5,000 digits
+        raise TableError(
+            path,
+            f"metadata {METADATA_KEY!r} holds a value no reader decodes ({error})",
+            _FIX_REWRITE,
+        ) from None
+    except RecursionError:  # json's decoder refuses nesting deeper than the stack allows
+        raise _too_deep(path, None) from None
+    depth = nesting_depth(document)
+    if depth > MAX_METADATA_DEPTH:
+        raise _too_deep(path, depth)
     if not isinstance(document, dict):
         raise TableError(
             path,
@@ -136,6 +202,36 @@ def read_document(path: str | Path, raw: bytes | None) -> dict[str, Any]:
             "this file holds another kind of data; pass a simreel event table",
         )
     return document
+
+
+def nesting_depth(value: object) -> int:
+    """How deeply `value` nests lists and objects (a scalar: 0, ``[]``: 1, ``[{}]``: 2).
+
+    Iterative, so a document nested deeper than Python's recursion limit is measured, not
+    crashed on."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(path: str | Path, depth: int | None) -> TableError:
+    found = "too deep to decode" if depth is None else f"{depth} levels deep"
+    return TableError(
+        path,
+        f"metadata {METADATA_KEY!r} nests objects and lists {found}; a reader accepts at most "
+        f"{MAX_METADATA_DEPTH} levels",
+        "flatten the provenance (or other free-form values) and re-record the table",
+    )
 
 
 def schema_version_of(path: str | Path, document: Mapping[str, Any]) -> int:
@@ -201,6 +297,7 @@ def parse_metadata(
         provenance=provenance,
         migrated_from=migrated_from,
         domain_options=domain_options,
+        layout=field_.layout(document.get("layout"), len(episodes)),
     )
 
 
@@ -253,6 +350,41 @@ class _Fields:
         if not _is_number(value):
             raise self._fail(name, "a finite number", value)
         return float(value)
+
+    def layout(self, raw: object, episodes: int) -> RowGroupIndex | None:
+        """The row-group index, None if absent or of a layout version this reader does not
+        know (the table is then read whole, as any table without one)."""
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            raise self._fail("layout", "an object (schemas/README.md section 2.2)", raw)
+        version = raw.get("version")
+        if _is_int(version) and version != LAYOUT_VERSION:
+            return None
+        if version != LAYOUT_VERSION:
+            raise self._fail("layout.version", f"the integer {LAYOUT_VERSION}", version)
+        rows = self.integer(raw, "row_group_rows", "layout.row_group_rows", minimum=1)
+        entries = raw.get("episodes")
+        if not isinstance(entries, list) or len(entries) != episodes:
+            raise self._fail(
+                "layout.episodes",
+                f"a list of {episodes} [first row group, count] pairs, one per episode",
+                entries,
+            )
+        pairs = []
+        for i, entry in enumerate(entries):
+            if not (
+                isinstance(entry, list)
+                and len(entry) == 2
+                and all(_is_int(v) and v >= 0 for v in entry)
+            ):
+                raise self._fail(
+                    f"layout.episodes[{i}]",
+                    "a pair [first row group, count] of integers >= 0",
+                    entry,
+                )
+            pairs.append((int(entry[0]), int(entry[1])))
+        return RowGroupIndex(row_group_rows=rows, episodes=tuple(pairs))
 
     def episode(self, raw: object, i: int) -> EpisodeSummary:
         name = f"episodes[{i}]"

@@ -10,6 +10,9 @@ The rules are those of ``schemas/README.md``; this module is their executable fo
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +44,31 @@ ATTRIBUTE_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
 _SORT_FIX = "sort the rows by (episode, start, seq) before writing"
 
 
+@dataclass(frozen=True)
+class RowNumbers:
+    """Maps a row of a table read in pieces (some row groups, or one episode) to its row in
+    the file, so an error names the row a user finds with any Parquet tool.
+
+    Piece ``k`` starts at row ``starts[k]`` of the table read and at row ``file_rows[k]``
+    of the file; rows within a piece are consecutive in both.
+    """
+
+    starts: tuple[int, ...] = (0,)
+    file_rows: tuple[int, ...] = (0,)
+
+    @classmethod
+    def offset(cls, first: int) -> RowNumbers:
+        """Numbers for a table that is the file's rows from `first` on, in one piece."""
+        return cls((0,), (first,))
+
+    def __call__(self, row: int) -> int:
+        piece = max(0, bisect_right(self.starts, row) - 1)
+        return self.file_rows[piece] + row - self.starts[piece]
+
+
+_FILE_ORDER = RowNumbers()
+
+
 def arrow_schema(vocabulary: Vocabulary) -> pa.Schema:
     """The exact Arrow schema of a table for `vocabulary` (without file metadata)."""
     fields = [pa.field(name, type_, nullable=False) for name, type_ in CORE_COLUMNS]
@@ -51,7 +79,9 @@ def arrow_schema(vocabulary: Vocabulary) -> pa.Schema:
     return pa.schema(fields)
 
 
-def conform(table: pa.Table, vocabulary: Vocabulary, path: str | Path) -> pa.Table:
+def conform(
+    table: pa.Table, vocabulary: Vocabulary, path: str | Path, numbers: RowNumbers = _FILE_ORDER
+) -> pa.Table:
     """Check the columns' names, order, types and core nulls; return the table in canonical types.
 
     Strings stored as ``large_string`` or dictionary-encoded become plain ``string``,
@@ -94,7 +124,8 @@ def conform(table: pa.Table, vocabulary: Vocabulary, path: str | Path) -> pa.Tab
             first = _first(pc.is_null(table.column(name)))
             raise TableError(
                 path,
-                f"column {name!r} holds {nulls} null(s), the first at row {first}; "
+                f"column {name!r} holds {nulls} null(s), the first at row "
+                f"{first if first is None else numbers(first)}; "
                 "core columns may not be null",
                 f"give every row a {name}",
             )
@@ -106,36 +137,53 @@ def conform(table: pa.Table, vocabulary: Vocabulary, path: str | Path) -> pa.Tab
         ) from None
 
 
-def check_rows(table: pa.Table, metadata: TableMetadata, path: str | Path) -> None:
-    """Check every row invariant of a conformed table; raise a TableError at the first breach."""
-    _check_times(table, metadata, path)
-    _check_vocabulary(table, metadata.vocabulary, path)
-    _check_episodes(table, metadata, path)
-    _check_order(table, path)
-    _check_overlaps(table, path)
+def check_rows(
+    table: pa.Table,
+    metadata: TableMetadata,
+    path: str | Path,
+    *,
+    whole: Collection[int] | None = None,
+    numbers: RowNumbers = _FILE_ORDER,
+) -> None:
+    """Check every row invariant of a conformed table; raise a TableError at the first breach.
+
+    `table` may be part of the file (a pruned read): every invariant is checked on the
+    rows it holds, and the ones that need all of an episode's rows (its row count, its
+    ``seq`` numbering) only for the episodes in `whole` (None: every episode, the table
+    being the whole file). `numbers` gives each row's number in the file, for messages.
+    """
+    _check_times(table, metadata, path, numbers)
+    _check_vocabulary(table, metadata.vocabulary, path, numbers)
+    _check_episodes(table, metadata, path, numbers, whole)
+    _check_order(table, path, numbers)
+    _check_overlaps(table, path, numbers)
 
 
-def _check_times(table: pa.Table, metadata: TableMetadata, path: str | Path) -> None:
+def _check_times(
+    table: pa.Table, metadata: TableMetadata, path: str | Path, numbers: RowNumbers
+) -> None:
     for name in ("start", "end"):
         column = table.column(name)
         bad = pc.or_(pc.invert(pc.is_finite(column)), pc.less(column, 0.0))
         if (row := _first(bad)) is not None:
             raise TableError(
                 path,
-                f"{_row(table, row)}: {name} must be a finite number >= 0 (simulated seconds), "
-                f"found {column[row].as_py()}",
+                f"{describe_row(table, row, numbers)}: {name} must be a finite number >= 0 "
+                f"(simulated seconds), found {column[row].as_py()}",
                 "record times as finite, non-negative seconds",
             )
     bad = pc.less(table.column("end"), table.column("start"))
     if (row := _first(bad)) is not None:
         raise TableError(
             path,
-            f"{_row(table, row)}: end must be >= start",
+            f"{describe_row(table, row, numbers)}: end must be >= start",
             "close each interval at or after the time it opened",
         )
 
 
-def _check_vocabulary(table: pa.Table, vocabulary: Vocabulary, path: str | Path) -> None:
+def _check_vocabulary(
+    table: pa.Table, vocabulary: Vocabulary, path: str | Path, numbers: RowNumbers
+) -> None:
     """Every actor is declared (by name, or as an instance of a short-lived kind), and every
     state is one of its declaration's states.
 
@@ -162,8 +210,8 @@ def _check_vocabulary(table: pa.Table, vocabulary: Vocabulary, path: str | Path)
         patterns = [kind.pattern for kind in vocabulary.short_lived]
         raise TableError(
             path,
-            f"{_row(table, first)}: actor {actor[first].as_py()!r} is not declared in the "
-            f"vocabulary; declared actors: {list(vocabulary.actor_names)}"
+            f"{describe_row(table, first, numbers)}: actor {actor[first].as_py()!r} is not "
+            f"declared in the vocabulary; declared actors: {list(vocabulary.actor_names)}"
             + (
                 f"; instances of short-lived kinds must match one of {patterns}" if patterns else ""
             ),
@@ -186,30 +234,44 @@ def _check_vocabulary(table: pa.Table, vocabulary: Vocabulary, path: str | Path)
         )
         raise TableError(
             path,
-            f"{_row(table, row)}: state {table.column('state')[row].as_py()!r} is not "
-            f"declared for {owner_text}; its declared states: {list(declaration.states)}",
+            f"{describe_row(table, row, numbers)}: state "
+            f"{table.column('state')[row].as_py()!r} is not declared for {owner_text}; "
+            f"its declared states: {list(declaration.states)}",
             "declare the state for that actor in the metadata vocabulary",
         )
 
 
-def _check_episodes(table: pa.Table, metadata: TableMetadata, path: str | Path) -> None:
-    numbers = [summary.episode for summary in metadata.episodes]
+def _check_episodes(
+    table: pa.Table,
+    metadata: TableMetadata,
+    path: str | Path,
+    numbers: RowNumbers,
+    whole: Collection[int] | None,
+) -> None:
+    listed = [summary.episode for summary in metadata.episodes]
     episode = table.column("episode")
-    bad = pc.invert(pc.is_in(episode, value_set=pa.array(numbers, pa.int32())))
+    bad = pc.invert(pc.is_in(episode, value_set=pa.array(listed, pa.int32())))
     if (row := _first(bad)) is not None:
         raise TableError(
             path,
-            f"{_row(table, row)}: episode {episode[row].as_py()} has no entry in metadata "
-            f"field simreel.episodes (which lists episodes {numbers})",
+            f"{describe_row(table, row, numbers)}: episode {episode[row].as_py()} has no entry "
+            f"in metadata field simreel.episodes (which lists episodes {listed})",
             "add a summary for every episode in the table",
         )
-    groups = {
-        entry["episode"]: entry
-        for entry in table.group_by("episode")
-        .aggregate([("seq", "count"), ("seq", "min"), ("seq", "max"), ("seq", "count_distinct")])
-        .to_pylist()
-    }
+    if whole is not None and not whole:
+        groups: dict[int, dict[str, Any]] = {}
+    else:
+        groups = {
+            entry["episode"]: entry
+            for entry in table.group_by("episode")
+            .aggregate(
+                [("seq", "count"), ("seq", "min"), ("seq", "max"), ("seq", "count_distinct")]
+            )
+            .to_pylist()
+        }
     for summary in metadata.episodes:
+        if whole is not None and summary.episode not in whole:
+            continue
         group: dict[str, Any] = groups.get(summary.episode, {"seq_count": 0})
         rows = group["seq_count"]
         if rows != summary.rows:
@@ -231,18 +293,18 @@ def _check_episodes(table: pa.Table, metadata: TableMetadata, path: str | Path) 
                 "set seq to each row's emission index within its episode",
             )
     end_times = pa.array([summary.end_time for summary in metadata.episodes], pa.float64())
-    row_end_time = pc.take(end_times, pc.index_in(episode, value_set=pa.array(numbers, pa.int32())))
+    row_end_time = pc.take(end_times, pc.index_in(episode, value_set=pa.array(listed, pa.int32())))
     bad = pc.greater(table.column("end"), row_end_time)
     if (row := _first(bad)) is not None:
         raise TableError(
             path,
-            f"{_row(table, row)}: the interval ends after its episode's end_time "
+            f"{describe_row(table, row, numbers)}: the interval ends after its episode's end_time "
             f"({row_end_time[row].as_py()})",
             "close every interval by the episode's end_time",
         )
 
 
-def _check_order(table: pa.Table, path: str | Path) -> None:
+def _check_order(table: pa.Table, path: str | Path, numbers: RowNumbers) -> None:
     n = table.num_rows
     if n < 2:
         return
@@ -258,13 +320,14 @@ def _check_order(table: pa.Table, path: str | Path) -> None:
     if (row := _first(pc.invert(in_order))) is not None:
         raise TableError(
             path,
-            f"rows are not ordered by (episode, start, seq): {_row(table, row + 1)} comes "
-            f"after {_row(table, row)}",
+            "rows are not ordered by (episode, start, seq): "
+            f"{describe_row(table, row + 1, numbers)} comes after "
+            f"{describe_row(table, row, numbers)}",
             _SORT_FIX,
         )
 
 
-def _check_overlaps(table: pa.Table, path: str | Path) -> None:
+def _check_overlaps(table: pa.Table, path: str | Path, numbers: RowNumbers) -> None:
     if table.num_rows < 2:
         return
     order = pc.sort_indices(
@@ -286,8 +349,8 @@ def _check_overlaps(table: pa.Table, path: str | Path) -> None:
         first, second = order[i].as_py(), order[i + 1].as_py()
         raise TableError(
             path,
-            f"intervals of one actor overlap: {_row(table, second)} starts before "
-            f"{_row(table, first)} ends",
+            f"intervals of one actor overlap: {describe_row(table, second, numbers)} starts before "
+            f"{describe_row(table, first, numbers)} ends",
             "close an actor's interval before it enters its next state",
         )
 
@@ -311,11 +374,11 @@ def _first(mask: pa.Array | pa.ChunkedArray) -> int | None:
     return None if index is None or index < 0 else int(index)
 
 
-def _row(table: pa.Table, row: int) -> str:
-    """A short description of one row, for error messages."""
+def describe_row(table: pa.Table, row: int, numbers: RowNumbers = _FILE_ORDER) -> str:
+    """A short description of one row (numbered as in the file), for error messages."""
     values = table.select(["episode", "seq", "actor", "state", "start", "end"]).slice(row, 1)
     v = values.to_pylist()[0]
     return (
-        f"row {row} (episode {v['episode']}, seq {v['seq']}, actor {v['actor']!r}, "
+        f"row {numbers(row)} (episode {v['episode']}, seq {v['seq']}, actor {v['actor']!r}, "
         f"state {v['state']!r}, start {v['start']}, end {v['end']})"
     )

@@ -10,7 +10,7 @@ import importlib
 import time
 
 _SECTIONS = (
-    ("simulation and training", "stages.bench_training"),
+    ("simulation, training, Ray and evaluation", "stages.train.bench"),
     ("rendering", "stages.render.bench"),
 )
 

@@ -7,6 +7,7 @@ simulator or torch, and ``simreel --help`` is instant.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import sys
 from typing import Any
@@ -16,6 +17,7 @@ import click
 from schemas.atomic import command as output_command
 from schemas.errors import SimreelError
 from schemas.write_failures import explain
+from stages.terminal import one_line, printable_lines
 
 _COMMANDS = {
     "train": ("stages.train.cli", "train_command", "Train a MaskablePPO policy for a domain."),
@@ -78,6 +80,9 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: user mistakes become one line on stderr and exit code 2; Ctrl-C exits 130.
 
+    Every message is made inert before it reaches the terminal (``stages.terminal``):
+    it may quote a table's text or a file's name, which may hold escape sequences.
+
     An OSError that no stage turned into a SimreelError (the system refused a file: a full
     disk, no permission) is one line naming the file, the cause and the fix, exit code 1.
     """
@@ -88,12 +93,13 @@ def main(argv: list[str] | None = None) -> Any:
         try:
             return cli.main(args=argv, prog_name="simreel", standalone_mode=False)
         except SimreelError as error:
-            click.echo(f"error: {error}", err=True)
+            # The message may quote a table's text or a file's name: escaped, one line.
+            click.echo(f"error: {one_line(str(error))}", err=True)
             sys.exit(error.exit_code)
         except OSError as error:
             cause, fix = explain(error)
             where = f"{os.fsdecode(error.filename)}: " if error.filename is not None else ""
-            click.echo(f"error: {where}{cause}; {fix}", err=True)
+            click.echo(f"error: {one_line(f'{where}{cause}; {fix}')}", err=True)
             sys.exit(1)
         except click.exceptions.Abort:
             click.echo("interrupted", err=True)
@@ -102,7 +108,10 @@ def main(argv: list[str] | None = None) -> Any:
             click.echo("interrupted", err=True)
             sys.exit(130)
         except click.ClickException as error:
-            error.show()
+            # Usage errors quote the arguments (a file name from anywhere): each line escaped.
+            shown = io.StringIO()
+            error.show(file=shown)
+            click.echo(printable_lines(shown.getvalue()), err=True)
             sys.exit(error.exit_code)
 
 

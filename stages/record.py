@@ -45,6 +45,7 @@ from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary, write_events
 from schemas.provenance import git_commit, library_versions, sha256_file, simreel_version
 from stages.episode_stats import format_stats, kpi_stats
+from stages.terminal import printable
 
 PolicyKind = Literal["model", "random", "first-legal"]
 POLICY_KINDS: Final[tuple[str, ...]] = get_args(PolicyKind)
@@ -441,5 +442,5 @@ def record_command(
         )
     click.echo(
         f"wrote {result.rows} intervals of {len(result.episodes)} episode(s) of "
-        f"{domain} ({describe_options(result.options)}) to {result.path}"
+        f"{domain} ({describe_options(result.options)}) to {printable(str(result.path))}"
     )

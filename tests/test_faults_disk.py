@@ -112,13 +112,14 @@ def test_the_file_size_limit_is_one_line_naming_the_output_and_leaves_nothing(
 def test_a_full_disk_while_recording_is_one_line_and_no_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = pq.write_table
+    real = pq.ParquetWriter.write_table
 
-    def full_disk(table: object, where: object, **options: object) -> None:
-        real(table, where, **options)  # a partial file exists when the disk fills up
+    def full_disk(writer: pq.ParquetWriter, table: object, **options: object) -> None:
+        real(writer, table, **options)  # a partial file exists when the disk fills up
         raise OSError(errno.ENOSPC, f"Error writing bytes to file. Detail: {ENOSPC_TEXT}")
 
-    monkeypatch.setattr(pq, "write_table", full_disk)
+    # The table is written episode by episode through a ParquetWriter.
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
     out = tmp_path / "table.parquet"
     code, _, err = run_cli(["record", "--policy", "first-legal", "--out", str(out)], capsys)
     assert code != 0
@@ -135,10 +136,10 @@ def test_a_full_disk_keeps_the_table_that_was_there(
     out = tmp_path / "table.parquet"
     out.write_bytes(b"yesterday's table")
 
-    def full_disk(table: object, where: object, **options: object) -> None:
+    def full_disk(writer: pq.ParquetWriter, table: object, **options: object) -> None:
         raise OSError(errno.ENOSPC, ENOSPC_TEXT)
 
-    monkeypatch.setattr(pq, "write_table", full_disk)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
     code, _, err = run_cli(["record", "--policy", "first-legal", "--out", str(out)], capsys)
     assert code != 0
     assert "no space left" in err

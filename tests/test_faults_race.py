@@ -122,14 +122,15 @@ def test_record_refuses_to_replace_a_table_another_record_wrote_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "table.parquet"
-    real = pq.write_table
+    real = pq.ParquetWriter.write_table
 
-    def racing(table: object, where: object, **options: object) -> None:
+    def racing(writer: pq.ParquetWriter, table: object, **options: object) -> None:
         # While this record writes, another command publishes its table at the same path.
         _another_command_writes(out, b"the other command's table")
-        real(table, where, **options)
+        real(writer, table, **options)
 
-    monkeypatch.setattr(pq, "write_table", racing)
+    # The table is written episode by episode through a ParquetWriter.
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", racing)
     code, stdout, err = run_cli(["record", "--policy", "first-legal", "--out", str(out)], capsys)
     kept = tmp_path / "table.kept-1.parquet"
     assert code != 0

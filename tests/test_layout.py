@@ -63,3 +63,55 @@ def test_schemas_never_import_domains_or_stages() -> None:
     for path in (ROOT / "schemas").rglob("*.py"):
         bad = sorted(m for m in _imports(path) if m.split(".")[0] in {"domains", "stages"})
         assert bad == [], f"{path.relative_to(ROOT)} imports {bad}"
+
+
+TRAIN_ORDER = (
+    "model_card",
+    "cluster",
+    "model_policy",
+    "config",
+    "evaluation",
+    "learner",
+    "ray_learner",
+    "population",
+    "run",
+    "curves",
+    "sweep",
+    "cli",
+    "bench",
+)
+"""The train stage's modules, lowest first: each may import only modules listed before it
+(config → learner → population/sweep → command line), so there is no circle to untangle."""
+
+
+def _train_modules() -> list[Path]:
+    return sorted(p for p in (ROOT / "stages" / "train").glob("*.py") if p.name != "__init__.py")
+
+
+def test_the_train_stage_is_one_package_with_one_way_imports() -> None:
+    assert not list((ROOT / "stages").glob("train*.py")), "the train stage lives in stages/train/"
+    assert _imports(ROOT / "stages" / "train" / "__init__.py") == set(), (
+        "stages/train/__init__.py must not import (record reads a model card without training code)"
+    )
+    modules = _train_modules()
+    unplaced = sorted(p.stem for p in modules if p.stem not in TRAIN_ORDER)
+    assert unplaced == [], f"add {unplaced} to TRAIN_ORDER in tests/test_layout.py"
+    for path in modules:
+        rank = TRAIN_ORDER.index(path.stem)
+        for module in _imports(path):
+            if module == "stages.train":
+                raise AssertionError(f"stages/train/{path.name} imports the package itself")
+            if module.startswith("stages.train."):
+                imported = module.split(".")[2]
+                assert TRAIN_ORDER.index(imported) < rank, (
+                    f"stages/train/{path.name} imports stages.train.{imported}, which comes "
+                    f"after it in TRAIN_ORDER: imports in the train stage go one way"
+                )
+
+
+def test_only_the_command_line_loads_the_train_stages_command() -> None:
+    for path in (ROOT / "stages").rglob("*.py"):
+        if path.parent.name == "train" and path.stem in ("cli", "bench"):
+            continue
+        bad = sorted(m for m in _imports(path) if m == "stages.train.cli")
+        assert bad == [], f"{path.relative_to(ROOT)} imports the train command line"

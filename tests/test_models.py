@@ -17,15 +17,10 @@ from domains.factory.simulation import FactoryDomain, make_factory_env
 from domains.registry import domain_factory
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
-from stages import models
-from stages.models import (
-    DEFAULT_MODEL,
-    ModelPolicy,
-    check_model_fits,
-    load_model_card,
-    load_policy,
-)
-from stages.train import TrainConfig
+from stages.train import model_card
+from stages.train.config import TrainConfig
+from stages.train.model_card import DEFAULT_MODEL, load_model_card
+from stages.train.model_policy import ModelPolicy, check_model_fits, load_policy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,12 +103,12 @@ def test_missing_model_file(tmp_path: Path) -> None:
 def test_a_missing_default_model_gives_commands_that_make_and_play_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "MODELS_ROOT", tmp_path / "data" / "models")
+    monkeypatch.setattr(model_card, "MODELS_ROOT", tmp_path / "data" / "models")
     monkeypatch.chdir(tmp_path)
     options = {"dispatcher": "automatic"}
     env = MultiActorEnv(domain_factory(CashierDomain, options))
     with pytest.raises(ModelError) as missing:
-        load_policy(models.default_model("cashier"), env, options)
+        load_policy(model_card.default_model("cashier"), env, options)
     message = str(missing.value)
     flags = "--domain cashier --option dispatcher=automatic"
     # The folder a bare `simreel train` writes, as the message says it.

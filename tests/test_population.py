@@ -1,4 +1,4 @@
-"""Population runs: learners in processes of their own, the best kept, Ctrl-C and resume."""
+"""Population runs: learners as Ray tasks, the best kept, Ctrl-C and resume."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 import torch
 
-import stages.population as population_module
+import stages.train.population as population_module
 from schemas.errors import ConfigError
 from schemas.provenance import sha256_file
-from stages.models import MemberSummary, load_model_card
-from stages.population import choose, member_dir, member_seed
-from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train
-from tests.train_helpers import tiny_config
+from stages.train.config import TrainConfig, TrainingInterrupted, TrainResult
+from stages.train.model_card import MemberSummary, load_model_card
+from stages.train.population import choose, member_dir, member_seed
+from stages.train.run import train
+from tests.train_helpers import local_ray, tiny_config
+
+pytestmark = pytest.mark.usefixtures(local_ray.__name__)
 
 
 def _tiny(out_dir: Path, **overrides: Any) -> TrainConfig:
@@ -97,18 +100,17 @@ def _weights(model_zip: Path) -> dict[str, Any]:
 def test_ctrl_c_stops_every_learner_and_the_checkpoint_resumes_them_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_receive = population_module._receive
-    seen = {"evaluations": 0}
+    real_poll = population_module._poll
+    pressed = {"ctrl-c": False}
 
-    def receive(messages: Any) -> Any:
-        message = real_receive(messages)
-        if message is not None and message[0] == "evaluated":
-            seen["evaluations"] += 1
-            if seen["evaluations"] == 3:  # as if Ctrl-C came in mid-run
-                raise KeyboardInterrupt
-        return message
+    def poll(coordinator: Any) -> Any:
+        evaluations, progress = real_poll(coordinator)
+        if evaluations >= 3 and not pressed["ctrl-c"]:  # as if Ctrl-C came in mid-run
+            pressed["ctrl-c"] = True
+            raise KeyboardInterrupt
+        return evaluations, progress
 
-    monkeypatch.setattr(population_module, "_receive", receive)
+    monkeypatch.setattr(population_module, "_poll", poll)
     config = _tiny(tmp_path, timesteps=4096)
     with pytest.raises(TrainingInterrupted) as interrupted:
         train(config)
@@ -178,3 +180,15 @@ def test_resume_needs_every_learners_checkpoint(
     (member_dir(copy, 0) / "checkpoint.zip").unlink()
     with pytest.raises(ConfigError, match=r"member-0/checkpoint\.zip is missing"):
         train(_tiny(copy, resume=copy / "checkpoint.zip", timesteps=1024))
+
+
+def test_a_failing_learner_fails_the_run_naming_the_learner_and_its_error(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    # Each learner logs to <tensorboard>/member-<k>, which its task cannot create.
+    config = _tiny(tmp_path / "run", tensorboard=blocker / "logs")
+    with pytest.raises(RuntimeError, match=r"learner 0 failed: NotADirectoryError: .*a-file"):
+        train(config)
+    assert not (tmp_path / "run" / "model.zip").exists()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-import stages.models
+import stages.train.model_card
 from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +70,14 @@ def demo_commands(makefile: str) -> list[str]:
 
 
 def _with_tiny_budget(argv: list[str]) -> list[str]:
+    if argv[:1] == ["sweep"]:
+        # Every run of a sweep as a tiny single learner (a later --set of a field wins);
+        # a resumed sweep keeps the settings it was started with.
+        if "--resume" in argv:
+            return [*argv, "--quiet"]
+        tiny = [f"timesteps={TINY_TIMESTEPS}", f"eval_freq={TINY_TIMESTEPS}", "population=1"]
+        tiny += ["n_envs=1", "n_steps=128", "batch_size=64"]
+        return [*argv, *(part for setting in tiny for part in ("--set", setting)), "--quiet"]
     if argv[:1] != ["train"]:
         return argv
     resumed = "--resume" in argv
@@ -112,9 +120,9 @@ def test_every_readme_command_runs_in_order_and_spares_the_demo(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     models = tmp_path / "data" / "models"
-    shutil.copytree(stages.models.MODELS_ROOT / "factory", models / "factory")
+    shutil.copytree(stages.train.model_card.MODELS_ROOT / "factory", models / "factory")
     # A clone's models live in its own data/models; this test's clone is tmp_path.
-    monkeypatch.setattr(stages.models, "MODELS_ROOT", models)
+    monkeypatch.setattr(stages.train.model_card, "MODELS_ROOT", models)
     committed = {
         path: _digest(path) for path in (ROOT / "data" / "models").rglob("*") if path.is_file()
     }

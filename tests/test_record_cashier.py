@@ -9,10 +9,10 @@ import pytest
 
 from schemas.errors import ConfigError, ModelError
 from schemas.events import read_events
-from stages import models
 from stages.inspect import summarise
 from stages.record import RecordConfig, record
-from stages.train import train
+from stages.train import model_card as models
+from stages.train.run import train
 from tests.cli_helpers import run_cli
 from tests.train_helpers import tiny_config
 

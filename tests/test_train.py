@@ -10,14 +10,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import stages.train as train_module
+import stages.train.learner as train_module
 from domains.factory.simulation import make_factory_env
 from schemas.errors import ConfigError
 from schemas.provenance import sha256_file
 from stages.cli import main
-from stages.models import load_model_card, load_policy
-from stages.train import TrainConfig, TrainingInterrupted, TrainResult, train
-from stages.train_cli import train_command
+from stages.train.cli import train_command
+from stages.train.config import TrainConfig, TrainingInterrupted, TrainResult
+from stages.train.model_card import load_model_card
+from stages.train.model_policy import load_policy
+from stages.train.run import train
 from tests.train_helpers import tiny_config
 
 

@@ -17,9 +17,10 @@ from domains.cashier.simulation import CashierDomain
 from domains.factory.simulation import FactoryDomain
 from schemas.errors import ConfigError
 from schemas.provenance import sha256_file
-from stages import models
-from stages.models import DEFAULT_MODEL, default_model, load_model_card, run_name
-from stages.train import TrainConfig, train
+from stages.train import model_card as models
+from stages.train.config import TrainConfig
+from stages.train.model_card import DEFAULT_MODEL, default_model, load_model_card, run_name
+from stages.train.run import train
 from tests.cli_helpers import run_cli
 from tests.train_helpers import TINY, tiny_config
 
@@ -181,10 +182,10 @@ _CLONE_MAIN = """
 import sys
 from pathlib import Path
 
-import stages.models
+import stages.train.model_card
 
-if not Path(stages.models.__file__).resolve().is_relative_to(Path.cwd().resolve()):
-    sys.exit(f"simreel was imported from {stages.models.__file__}, not from the copy")
+if not Path(stages.train.model_card.__file__).resolve().is_relative_to(Path.cwd().resolve()):
+    sys.exit(f"simreel was imported from {stages.train.model_card.__file__}, not from the copy")
 from stages.cli import main
 
 main(sys.argv[1:])

@@ -1,11 +1,16 @@
-"""A training configuration small enough for a test: seconds, not minutes."""
+"""A training configuration small enough for a test (seconds, not minutes), and one
+local Ray per test module."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stages.train import TrainConfig
+import pytest
+
+from stages.train.cluster import RaySession, RaySettings, ray_session
+from stages.train.config import TrainConfig
 
 TINY: dict[str, Any] = {
     "timesteps": 512,
@@ -23,3 +28,12 @@ TINY: dict[str, Any] = {
 def tiny_config(out_dir: Path, **overrides: Any) -> TrainConfig:
     """:data:`TINY` writing into `out_dir`, with `overrides` applied."""
     return TrainConfig(out_dir=out_dir, **{**TINY, **overrides})
+
+
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaySession]:
+    """One local Ray for a test module; train(), sweep() and evaluate() join it instead of
+    starting their own (a start costs seconds). ``tests/test_ray.py`` tests the start."""
+    workdir = tmp_path_factory.mktemp("ray")
+    with ray_session(RaySettings(workdir=workdir, quiet=True)) as session:
+        yield session

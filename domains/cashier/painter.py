@@ -591,7 +591,8 @@ class CashierPainter:
         if overran:
             row = self.lane_rect(lane)
             pygame.draw.rect(surface, OVERRUN, row, width=max(2, s(4)), border_radius=s(10))
-            tag = text.render(f"overrun at {self._overrun_time:.1f} s", 18, PANEL, bold=True)
+            when = text.fit(f"overrun at {self._overrun_time:.1f} s", 18, bar.width, bold=True)
+            tag = text.render(when, 18, PANEL, bold=True)
             pill = tag.get_rect(midright=(bar.right, y)).inflate(s(14), s(6))
             pygame.draw.rect(surface, OVERRUN, pill, border_radius=pill.height // 2)
             blit_centred(surface, tag, pill.center)
@@ -655,7 +656,12 @@ class CashierPainter:
             return
         blit_centred(surface, self._customers[colour], position)
         number = _customer_number(customer.actor)
-        self._text.draw(surface, number, position, 16 if len(number) < 3 else 13, PANEL, bold=True)
+        # Shrunk, then cut, to the disc: an instance number may have any number of digits.
+        width = self._s(2 * _CUSTOMER_RADIUS - 4)
+        label, size = self._text.shrink(
+            number, 16 if len(number) < 3 else 13, width, smallest=9, bold=True
+        )
+        self._text.draw(surface, label, position, size, PANEL, bold=True)
 
     def _draw_cashier(
         self, surface: pygame.Surface, cashier: str, state: ActorState | None, time: float
@@ -711,6 +717,9 @@ class CashierPainter:
     ) -> None:
         s, text = self._s, self._text
         x = spot[0] + s(_CAPTION_X - _SPOT_X)
+        # The caption holds a customer number from the table: it ends at the exit's wall.
+        room = s(_EXIT_X) - round(x)
+        caption = text.fit(caption, 17, room, bold=True)
         text.draw(surface, name, (x, spot[1] - s(10)), 19, INK, anchor="midleft", bold=True)
         text.draw(surface, caption, (x, spot[1] + s(11)), 17, colour, anchor="midleft", bold=True)
 

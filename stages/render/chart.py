@@ -22,38 +22,52 @@ from numpy.typing import NDArray
 
 from stages.inspect.cells import number
 from stages.render.paintkit import MUTED, RULE, Colour, Text, mix
+from stages.render.paintkit.scale import tick_label, tick_step, ticks
+
+__all__ = [
+    "ChartFrame",
+    "column_corners",
+    "draw_band",
+    "draw_steps",
+    "legend_swatch",
+    "paint_axes",
+    "step_points",
+    "tick_step",
+    "ticks",
+    "value_range",
+]
 
 _TICK_SIZE: Final = 15
 """Design size of tick labels."""
 
 
-def tick_step(span: float, target: int = 10) -> float:
-    """A round step (1, 2 or 5 times a power of ten) giving about `target` ticks over `span`."""
-    raw = span / max(target, 1)
-    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
-    for multiple in (1, 2, 5, 10):
-        if raw <= multiple * power:
-            return multiple * power
-    return 10 * power
-
-
-def ticks(low: float, high: float, target: int) -> list[float]:
-    """Round values from `low` to `high` (inclusive), about `target` of them."""
-    if not high > low:
-        return [low]
-    step = tick_step(high - low, target)
-    first = math.ceil(low / step - 1e-9)
-    return [k * step for k in range(first, math.floor(high / step + 1e-9) + 1)]
-
-
 def value_range(highest: float, lowest: float = 0.0) -> tuple[float, float]:
     """A y range from `lowest` (at most 0: counts and levels start from the floor) up to a
     round value at or above `highest`, never empty."""
-    low = min(0.0, lowest)
+    low = min(0.0, lowest) if math.isfinite(lowest) else 0.0
     if not math.isfinite(highest) or highest <= low:
-        return low, low + 1.0
+        # Not low + 1: at -9.2e18 (an int64 extreme in a table) that is low itself.
+        return low, low + max(1.0, abs(low))
     step = tick_step(highest - low, 5)
-    return low, math.ceil(highest / step - 1e-9) * step
+    high = math.ceil(highest / step - 1e-9) * step
+    # A round top beyond the largest float (highest near 1.8e308) is the value itself.
+    return low, high if math.isfinite(high) and high >= highest else highest
+
+
+def _fraction(value: float, low: float, high: float) -> float:
+    """Where `value` is from `low` (0) to `high` (1), computed on halves so that a span
+    from -1e308 to 1e308 does not overflow; 0 for an empty or non-finite span."""
+    span = high / 2 - low / 2
+    if not (span > 0 and math.isfinite(span)):
+        return 0.0
+    return (value / 2 - low / 2) / span
+
+
+def _pixel(position: float, low: int, high: int, margin: int) -> int:
+    """`position` rounded, clamped to [low - margin, high + margin]; NaN goes to `low`."""
+    if math.isnan(position):
+        return low
+    return round(min(max(position, low - margin), high + margin))
 
 
 @dataclass(frozen=True)
@@ -69,13 +83,20 @@ class ChartFrame:
 
     def x(self, time: float) -> float:
         """Pixel x of simulated `time`."""
-        low, high = self.times
-        return self.rect.left + (time - low) / (high - low) * self.rect.width
+        return self.rect.left + _fraction(time, *self.times) * self.rect.width
 
     def y(self, value: float) -> float:
         """Pixel y of `value` (up is more)."""
-        low, high = self.values
-        return self.rect.bottom - (value - low) / (high - low) * self.rect.height
+        return self.rect.bottom - _fraction(value, *self.values) * self.rect.height
+
+    def px(self, time: float) -> int:
+        """:meth:`x` as a whole pixel, kept within a chart's width of the plotting area
+        (a value from a table may map a billion charts away, or nowhere: NaN)."""
+        return _pixel(self.x(time), self.rect.left, self.rect.right, self.rect.width)
+
+    def py(self, value: float) -> int:
+        """:meth:`y` as a whole pixel, kept within a chart's height of the plotting area."""
+        return _pixel(self.y(value), self.rect.top, self.rect.bottom, self.rect.height)
 
     def columns(self) -> NDArray[np.float64]:
         """The simulated time at the centre of every pixel column of the plotting area."""
@@ -99,16 +120,19 @@ def paint_axes(
     rect = chart.rect
     gap = max(2, round(6 * scale))
     for value in ticks(*chart.values, y_ticks):
-        y = round(chart.y(value))
+        y = chart.py(value)
         pygame.draw.line(surface, mix(RULE, (255, 255, 255), 0.45), (rect.left, y), (rect.right, y))
         text.draw(
             surface, number(value), (rect.left - gap, y), _TICK_SIZE, MUTED, anchor="midright"
         )
     pygame.draw.line(surface, RULE, rect.bottomleft, rect.bottomright, max(1, round(scale)))
-    for time in ticks(*chart.times, x_ticks):
-        x = round(chart.x(time))
+    times = ticks(*chart.times, x_ticks)
+    step = times[1] - times[0] if len(times) > 1 else 0.0
+    for time in times:
+        x = chart.px(time)
         pygame.draw.line(surface, RULE, (x, rect.bottom), (x, rect.bottom + gap))
-        text.draw(surface, f"{time:g}", (x, rect.bottom + gap), _TICK_SIZE, MUTED, anchor="midtop")
+        label = tick_label(time, step)
+        text.draw(surface, label, (x, rect.bottom + gap), _TICK_SIZE, MUTED, anchor="midtop")
     label_top = rect.bottom + gap + text.font(_TICK_SIZE).get_linesize()
     text.draw(surface, time_label, (rect.centerx, label_top), _TICK_SIZE, MUTED, anchor="midtop")
 
@@ -125,9 +149,9 @@ def step_points(
         stop = times[k + 1] if k + 1 < len(times) else end
         if stop < low or time > end or not math.isfinite(value):
             continue
-        corners.append((round(chart.x(max(time, low))), round(chart.y(value))))
+        corners.append((chart.px(max(time, low)), chart.py(value)))
     if corners:
-        corners.append((round(chart.x(end)), corners[-1][1]))
+        corners.append((chart.px(end), corners[-1][1]))
     return corners
 
 
@@ -159,7 +183,7 @@ def column_corners(chart: ChartFrame, values: NDArray[np.float64]) -> list[list[
                 runs.append(current)
             current = []
             continue
-        y = round(chart.y(value))
+        y = chart.py(value)
         if not current or current[-1][1] != y:
             current.append((left + column, y))
         if column + 1 == len(values) or not math.isfinite(values[column + 1]):
@@ -185,7 +209,7 @@ def draw_band(
     for column, (bottom, top) in enumerate(zip(low.tolist(), high.tolist(), strict=True)):
         if not (math.isfinite(bottom) and math.isfinite(top)):
             continue
-        y_top, y_bottom = round(chart.y(top)) - rect.top, round(chart.y(bottom)) - rect.top
+        y_top, y_bottom = chart.py(top) - rect.top, chart.py(bottom) - rect.top
         pygame.draw.line(layer, (*colour, alpha), (column, y_top), (column, y_bottom))
     surface.blit(layer, rect)
 

@@ -7,7 +7,7 @@ wrapper. Nothing here imports simulation code: the table is all the renderer kno
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -15,18 +15,22 @@ import click
 
 from schemas.atomic import refuse_to_replace
 from schemas.errors import ConfigError, RenderError
-from schemas.events import read_events
+from schemas.windows import open_events
 from stages.render.movie import PRESETS, FramePlan, paint_still, write_movie
 from stages.render.painters import TIMELINE, choose_painter
+from stages.render.paintkit import Scene
 from stages.render.png import write_png
 from stages.render.provenance import ViewValue, mp4_tags, png_text, render_record
-from stages.render.world import load_scene
+from stages.render.world import read_scene
+from stages.terminal import one_line
 
 DEFAULT_TABLE: Final = Path("data/events/factory.parquet")
 MOVIES: Final = Path("data/movies")
 MAX_FPS: Final = 120
 MAX_SCALE: Final = 4.0
 MIN_SCALE: Final = 0.1
+MAX_FRAMES: Final = 1_000_000
+"""Frames a movie may have at most (over 9 hours at 30 frames per second)."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,11 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
     out = options.out_path
     if not options.named_output:
         refuse_to_replace(out, force=options.force)
-    table = read_events(options.table)
-    scene, world = load_scene(table, options.episode)
+    # Read only what is drawn: the episode's intervals that show in the still or the
+    # window (every row of the table only for a table without the layout index).
+    source = open_events(options.table)
+    table, scene, world = read_scene(source, options.episode, _drawn_window(options))
+    scene = with_movie_window(scene, options)
     requested = TIMELINE if options.gantt is not None else options.painter
     choice = choose_painter(scene, requested, scale=options.scale)
     where = f"episode {options.episode} runs from {scene.start_time:g} to {scene.end_time:g} s"
@@ -182,6 +189,7 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
             f"the window --from {start:g} --to {end:g} is not inside the episode, or is empty: "
             f"{where}; choose {scene.start_time:g} <= from < to <= {scene.end_time:g}"
         )
+    check_frame_count(start, end, options)
     plan = FramePlan(start=start, end=end, fps=options.fps, speed=options.speed)
     tags = mp4_tags(record({"from": start, "to": end, "fps": plan.fps, "speed": plan.speed}))
     write_movie(
@@ -194,6 +202,47 @@ def render(options: RenderOptions, *, progress: bool = False) -> RenderResult:
         metadata=tags,
     )
     return RenderResult(out, choice.name, plan.total, choice.notice)
+
+
+def with_movie_window(scene: Scene, options: RenderOptions) -> Scene:
+    """`scene` with the movie's window (``--from``, ``--to``) as ``Scene.window``, so a
+    painter whose time axis follows it (the timeline) spans the seconds the movie shows;
+    unchanged for a still, a Gantt chart or a movie of the whole episode."""
+    if options.still is not None or options.gantt is not None:
+        return scene
+    if options.start is None and options.end is None:
+        return scene
+    start = scene.start_time if options.start is None else options.start
+    end = scene.end_time if options.end is None else options.end
+    return replace(scene, window=(start, end))
+
+
+def check_frame_count(start: float, end: float, options: RenderOptions) -> None:
+    """Refuse a movie of more than :data:`MAX_FRAMES` frames: its length comes from the
+    table (an episode may claim to last 1e308 s), and no one waits for it to be encoded."""
+    frames = (end - start) / (options.speed / options.fps)
+    if not frames <= MAX_FRAMES:
+        raise RenderError(
+            f"the movie from {start:g} to {end:g} s at --speed {options.speed:g} and --fps "
+            f"{options.fps} would have {frames:.3g} frames, more than {MAX_FRAMES:,}; "
+            "raise --speed or choose a shorter window with --from and --to"
+        )
+
+
+def _drawn_window(options: RenderOptions) -> tuple[float, float] | None:
+    """The simulated times the output shows: the still's instant, the movie's window, or
+    None for the whole episode (a Gantt chart, or a movie without --from and --to)."""
+    if options.gantt is not None:
+        return None
+    if options.still is not None:
+        return (options.still, options.still)
+    if options.start is None and options.end is None:
+        return None
+    start = 0.0 if options.start is None else options.start
+    end = math.inf if options.end is None else options.end
+    # An empty or reversed window is refused once the scene is known, with the episode's
+    # span in the message; reading one instant is enough to get there.
+    return (start, max(start, end))
 
 
 @click.command("render")
@@ -353,6 +402,8 @@ def render_command(
         result = render(options, progress=True)
     # The notice comes after the work, but it must be seen: it explains the picture.
     if result.notice:
-        click.echo(f"note: {result.notice}", err=True)
+        click.echo(f"note: {one_line(result.notice)}", err=True)
     kind = "frames" if result.frames > 1 else "picture"
-    click.echo(f"wrote {result.path} ({result.painter} painter, {result.frames} {kind})")
+    # The default name comes from the table's: escaped like everything a table may say.
+    wrote = f"wrote {result.path} ({result.painter} painter, {result.frames} {kind})"
+    click.echo(one_line(wrote))

@@ -144,6 +144,8 @@ class KpiCard:
                 values, (right_a, right_b), self._sides, strict=True
             ):
                 shown_value = "-" if value is None else number(value)
+                # Fitted to its column: a value from a table may be of any length.
+                shown_value = text.fit(shown_value, _SIZE, value_width - s(12), bold=True)
                 text.draw(
                     surface, shown_value, (right, middle), _SIZE, INK, anchor="midright", bold=True
                 )
@@ -151,11 +153,13 @@ class KpiCard:
                     width = value_width - s(24)
                     track = pygame.Rect(right - width, middle + s(14), width, s(_BAR))
                     pygame.draw.rect(surface, TRACK, track, border_radius=s(3))
-                    filled = round(width * value / scale_to)
+                    # The ratio first: width * 1e308 overflows before the division.
+                    filled = round(width * (value / scale_to))
                     if filled > 0:
                         bar = pygame.Rect(track.left, track.top, filled, track.height)
                         pygame.draw.rect(surface, colour, bar, border_radius=s(3))
-            text.draw(surface, difference(row), (right_d, middle), _SIZE, MUTED, anchor="midright")
+            change = text.fit(difference(row), _SIZE, right_d - right_b - s(12))
+            text.draw(surface, change, (right_d, middle), _SIZE, MUTED, anchor="midright")
         hidden = len(self._rows) - len(shown)
         if hidden:
             top = line_y + len(shown) * s(_ROW)

@@ -73,17 +73,16 @@ class LiveChart:
         self._text = text
         self._k = scale
         s = self._s
-        highest = max(
-            (float(v) for line in self._lines for v in line.series.values if math.isfinite(v)),
-            default=1.0,
-        )
+        finite = [float(v) for line in self._lines for v in line.series.values if math.isfinite(v)]
+        highest, lowest = max(finite, default=1.0), min(finite, default=0.0)
         area = pygame.Rect(
             rect.left + s(_PAD + _LEFT_AXIS),
             rect.top + s(_TITLE_HEIGHT),
             rect.width - s(2 * _PAD + _LEFT_AXIS),
             rect.height - s(_TITLE_HEIGHT + _BOTTOM_AXIS),
         )
-        self.chart = ChartFrame(area, times, value_range(highest))
+        # The lowest too: a count may be negative in a table from anywhere (-2**63).
+        self.chart = ChartFrame(area, times, value_range(highest, lowest))
         self._dots = {
             line.letter: disc(_DOT * scale, line.colour, ring=PANEL, ring_width=2 * scale)
             for line in self._lines
@@ -150,7 +149,7 @@ class LiveChart:
         the background right of it) before drawing.
         """
         s, chart = self._s, self.chart
-        cursor = round(chart.x(time))
+        cursor = chart.px(time)
         area = chart.rect
         if fresh or self._cursor is None:
             past = pygame.Rect(
@@ -195,10 +194,12 @@ class LiveChart:
             at = min(time, series.end_time)
             value = series.value_at(at)
             if math.isfinite(value):
-                spot = (round(chart.x(at)), round(chart.y(value)))
+                spot = (chart.px(at), chart.py(value))
                 sprite = self._dots[line.letter]
                 drawn.append(surface.blit(sprite, sprite.get_rect(center=spot)))
             shown = "-" if not math.isfinite(value) else number(value)
+            # Fitted: a value from a table may have any number of digits.
+            shown = text.fit(shown, _VALUE_SIZE, max(1, self.rect.width // 4), bold=True)
             figure = text.draw(
                 surface,
                 shown,

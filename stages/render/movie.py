@@ -35,6 +35,7 @@ from schemas.atomic import atomic_output
 from schemas.errors import RenderError
 from stages.render.paintkit import Painter, frame_surface
 from stages.render.world import World
+from stages.terminal import printable
 
 PRESETS: Final = (
     "ultrafast",
@@ -326,7 +327,7 @@ def encode_frames(
     bar = tqdm(
         total=plan.total,
         unit="frame",
-        desc=out.name,
+        desc=printable(out.name),  # a name from the table's: no escape reaches the terminal
         disable=None if progress else True,
         leave=False,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from schemas.events import EventTable
 from schemas.provenance import sha256_file, simreel_version
+from stages.terminal import printable
 
 ViewValue = float | int | bool
 
@@ -133,11 +134,14 @@ def title(record: Mapping[str, Any]) -> str:
     sides = record.get("side_by_side")
     if sides:
         first, second = sides[0], sides[1]
-        return (
+        line = (
             f"simreel: {domain} episode {first['episode']} vs episode {second['episode']} "
             f"{what} ({first['table']['file']} vs {second['table']['file']})"
         )
-    return f"simreel: {domain} episode {record['episode']} {what} ({record['table']['file']})"
+    else:
+        line = f"simreel: {domain} episode {record['episode']} {what} ({record['table']['file']})"
+    # The domain id and file names may hold anything; a NUL cannot even be passed to ffmpeg.
+    return printable(line)
 
 
 def _compact(record: Mapping[str, Any]) -> str:

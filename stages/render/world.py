@@ -14,6 +14,13 @@ instance up to it in that order has not ended before ``t`` (a binary search in t
 reach, which never decreases). A frame therefore looks only at the instances that
 started since the oldest one still alive: its cost follows the crowd around ``t``,
 not the episode's length.
+
+Building the look-ups costs the rows they are built from, so a still or a movie window
+of a long episode builds them from the rows that show in it only (:func:`read_scene`,
+which reads just those row groups, ``schemas/README.md`` section 2.2). For any time in
+that window the world is the same as the whole episode's: an actor's state at ``t`` is
+its last interval starting by ``t`` if it has not ended before ``t``, and that interval
+shows in any window holding ``t``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from numpy.typing import NDArray
 
 from schemas.errors import RenderError, TableError
 from schemas.events import EventTable
+from schemas.metadata import EpisodeSummary, TableMetadata
 from schemas.vocabulary import Actor, ShortLivedKind, Vocabulary
+from schemas.windows import EventFile
 from stages.render.paintkit.scene import ActorState, AttributeValue, Frame, Scene
 
 
@@ -349,15 +358,35 @@ def _empty_timeline(actor: str) -> Timeline:
     )
 
 
+@dataclass(frozen=True)
+class WindowScene(Scene):
+    """A :class:`Scene` that says which part of the episode its ``table`` holds.
+
+    Why: a still or a window of a long episode reads only the rows that show in it
+    (:mod:`schemas.windows`), so a painter must not take ``table`` for the whole episode
+    when :attr:`window` is set. ``load_scene`` and ``read_scene`` always return one;
+    painters that ignore :attr:`window` keep working (it is a Scene).
+    """
+
+    window: tuple[float, float] | None = None
+    """None: ``table`` holds every row of the episode. (from, to): it holds exactly the
+    intervals that show between those times (``start <= to`` and ``end >= from``), which
+    is all :meth:`World.at` needs for any time in the window."""
+
+    @property
+    def shown(self) -> tuple[float, float]:
+        """The span of simulated time whose intervals ``table`` holds in full."""
+        return self.window if self.window is not None else (self.start_time, self.end_time)
+
+
 def load_scene(table: EventTable, episode: int) -> tuple[Scene, World]:
-    """The scene of `episode` and its look-ups; RenderError if the table has no such episode."""
-    summary = table.metadata.episode(episode)
-    if summary is None:
-        numbers = [s.episode for s in table.metadata.episodes]
-        raise RenderError(
-            f"{table.path or 'the table'}: episode {episode} is not in the table, "
-            f"which holds episodes {numbers}; choose one with --episode"
-        )
+    """The scene of `episode` and its look-ups; RenderError if the table has no such episode.
+
+    `table` is a whole table (:func:`~schemas.events.read_events`) or one episode read
+    by :meth:`~schemas.windows.EventFile.read`; the scene's :attr:`WindowScene.window`
+    says which part of the episode it holds.
+    """
+    summary = _summary(table.metadata, table.path, episode)
     try:
         rows = table.episode(episode)
     except TableError as error:  # the metadata and rows disagree; read_events prevents it
@@ -371,7 +400,7 @@ def load_scene(table: EventTable, episode: int) -> tuple[Scene, World]:
             f"(end_time {end_time}); there is nothing to animate"
         )
     metadata = table.metadata
-    scene = Scene(
+    scene = WindowScene(
         domain_id=metadata.domain_id,
         domain_version=metadata.domain_version,
         vocabulary=metadata.vocabulary,
@@ -380,8 +409,42 @@ def load_scene(table: EventTable, episode: int) -> tuple[Scene, World]:
         start_time=start_time,
         end_time=end_time,
         provenance=metadata.provenance,
+        window=None if table.selection is None else table.selection.window,
     )
     return scene, World(rows, metadata.vocabulary)
+
+
+def read_scene(
+    source: EventFile, episode: int, window: tuple[float, float] | None = None
+) -> tuple[EventTable, Scene, World]:
+    """Read what `window` = (from, to) of `episode` shows (all of it for None) and build
+    its scene and look-ups: the cost follows the window, not the table
+    (:mod:`schemas.windows`). RenderError if the table has no such episode.
+
+    The window is clipped to the episode (a still or window outside it reads nothing;
+    the caller's own checks then say why it cannot be drawn).
+    """
+    summary = _summary(source.metadata, source.path, episode)
+    if window is not None:
+        low, high = window
+        end = summary.end_time
+        window = (min(max(low, 0.0), end), min(max(high, 0.0), end))
+        if window[0] > window[1]:
+            window = (window[1], window[1])
+    table = source.read(episode, window)
+    scene, world = load_scene(table, episode)
+    return table, scene, world
+
+
+def _summary(metadata: TableMetadata, path: object, episode: int) -> EpisodeSummary:
+    summary = metadata.episode(episode)
+    if summary is None:
+        numbers = [s.episode for s in metadata.episodes]
+        raise RenderError(
+            f"{path or 'the table'}: episode {episode} is not in the table, "
+            f"which holds episodes {numbers}; choose one with --episode"
+        )
+    return summary
 
 
 def numeric_attributes(vocabulary: Vocabulary) -> Sequence[str]:

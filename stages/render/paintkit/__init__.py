@@ -5,8 +5,11 @@ package, ``schemas`` and its domain's shared vocabulary; the import contract in
 ``.importlinter`` enforces it. It offers the scene and frame types painters receive
 (and ``check_scene``, which refuses a table a painter cannot draw), layout geometry
 (named points, polyline paths walked by a fraction) and drawing helpers (cached text in
-the packaged DejaVu Sans faces, fitted with an ellipsis or wrapped to a width;
-continuous and segmented bars, antialiased sprites).
+the packaged DejaVu Sans faces, fitted with an ellipsis, shrunk or wrapped to a width;
+continuous and segmented bars, antialiased sprites). Text from a table may hold
+anything: ``Text`` makes every string ``drawable`` (control and format characters
+escaped, length bounded) before measuring or rendering it, and ``ticks`` chooses a time
+axis's ticks from the span shown, never from a count the table sets.
 
 For pictures of people or machines at work it also offers the pieces the built-in
 painters share: ``ActivityBadges`` (busy disc with a turning spinner, stalled octagon
@@ -43,6 +46,8 @@ from stages.render.paintkit.draw import (
 )
 from stages.render.paintkit.geometry import Point, Points, PolylinePath, lerp
 from stages.render.paintkit.header import Header, episode_subtitle, minutes_left
+from stages.render.paintkit.inert import drawable
+from stages.render.paintkit.scale import seconds_label, tick_label, ticks
 from stages.render.paintkit.scene import (
     ActorState,
     AttributeValue,
@@ -89,12 +94,16 @@ __all__ = [
     "disc",
     "draw_bar",
     "draw_segmented_bar",
+    "drawable",
     "episode_subtitle",
     "frame_surface",
     "lerp",
     "minutes_left",
     "mix",
     "opaque",
+    "seconds_label",
     "shadowed_panel",
     "supersampled",
+    "tick_label",
+    "ticks",
 ]

@@ -18,6 +18,7 @@ import pygame
 
 from stages.render.paintkit.fonts import face_path
 from stages.render.paintkit.geometry import Point
+from stages.render.paintkit.inert import drawable
 
 Colour = tuple[int, int, int]
 
@@ -35,6 +36,9 @@ RULE: Final[Colour] = (208, 213, 222)
 
 ELLIPSIS: Final = "…"
 """Ends a label cut to fit its space (one glyph, narrower than three dots)."""
+_WIDEST: Final = 4 * 1280
+"""Pixels of the widest frame (the design width at the largest ``--scale``): a label
+wider than that is cut, whoever forgot to fit it."""
 EM_PER_SIZE: Final = 0.6875
 """Font pixels per design size unit: the factor pygame applied to its default font, which
 the painters' sizes were chosen with (see :meth:`Text.pixels`)."""
@@ -93,6 +97,10 @@ def opaque(surface: pygame.Surface) -> pygame.Surface:
 class Text:
     """Renders text in the packaged DejaVu Sans, caching every (text, size, colour) it has drawn.
 
+    Every string is made :func:`~stages.render.paintkit.inert.drawable` before it is
+    measured or rendered: text from a table may hold NUL (which pygame refuses), escape
+    sequences or a bidi override, and may be megabytes long.
+
     Labels repeat from frame to frame, so after the first frame a label costs one
     small blit. The cache is bounded so ever-changing strings (a clock) cannot grow it
     without limit. Bold text uses the real bold face (see :mod:`.fonts`), never
@@ -131,19 +139,23 @@ class Text:
     def render(
         self, text: str, size: float, colour: Colour = INK, *, bold: bool = False
     ) -> pygame.Surface:
-        """`text` as an antialiased sprite with per-pixel alpha (cached)."""
+        """`text` (made drawable) as an antialiased sprite with per-pixel alpha (cached)."""
         key = (text, self.pixels(size), colour, bold)
         sprite = self._cache.get(key)
         if sprite is None:
             if len(self._cache) >= self._LIMIT:
                 self._cache.clear()
-            sprite = self.font(size, bold=bold).render(text, True, colour)
+            font = self.font(size, bold=bold)
+            shown = drawable(text)
+            if font.size(shown)[0] > _WIDEST:  # never a sprite wider than any frame
+                shown = self.fit(shown, size, _WIDEST, bold=bold)
+            sprite = font.render(shown, True, colour)
             self._cache[key] = sprite
         return sprite
 
     def width(self, text: str, size: float, *, bold: bool = False) -> int:
         """Pixels `text` takes across at design size `size` (for fitting before drawing)."""
-        return self.font(size, bold=bold).size(text)[0]
+        return self.font(size, bold=bold).size(drawable(text))[0]
 
     def fit(self, text: str, size: float, width: int, *, bold: bool = False) -> str:
         """`text`, or its longest prefix ended with an ellipsis, that is at most `width`
@@ -155,6 +167,7 @@ class Text:
         key = (text, self.pixels(size), width, bold)
         fitted = self._fitted.get(key)
         if fitted is None:
+            text = drawable(text)
             font = self.font(size, bold=bold)
             if font.size(text)[0] <= width:
                 fitted = text
@@ -172,6 +185,18 @@ class Text:
                 self._fitted.clear()
             self._fitted[key] = fitted
         return fitted
+
+    def shrink(
+        self, text: str, size: float, width: int, *, smallest: float, bold: bool = False
+    ) -> tuple[str, float]:
+        """`text` and the largest design size from `size` down to `smallest` (in steps of
+        about 15 %) at which it is at most `width` pixels wide; at `smallest`, cut with an
+        ellipsis if it is still too wide. For a value that is usually short (a count, a
+        clock) but may be anything a table holds: it stays whole as long as it can."""
+        current = size
+        while current > smallest and self.width(text, current, bold=bold) > width:
+            current = max(smallest, current * 0.85)
+        return self.fit(text, current, width, bold=bold), current
 
     def wrap(
         self,
@@ -193,7 +218,8 @@ class Text:
         font = self.font(size, bold=bold)
         lines = max(1, lines)
         wrapped: list[str] = []
-        for piece in pieces:
+        separator = drawable(separator)
+        for piece in map(drawable, pieces):
             joined = f"{wrapped[-1]}{separator}{piece}" if wrapped else piece
             if wrapped and font.size(joined)[0] <= width:
                 wrapped[-1] = joined
@@ -244,6 +270,8 @@ def draw_bar(
     or from the right if `reverse`. `radius` rounds the corners (-1: half the height)."""
     radius = rect.height // 2 if radius < 0 else radius
     pygame.draw.rect(surface, track, rect, border_radius=radius)
+    if not math.isfinite(fraction):  # NaN from a hostile table: nothing to fill
+        fraction = 0.0
     width = round(rect.width * min(max(fraction, 0.0), 1.0))
     if width > 0:
         left = rect.right - width if reverse else rect.left

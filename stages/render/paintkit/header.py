@@ -26,16 +26,49 @@ _CLOCK_WIDEST: Final = "t = 000.0 s"
 """As wide as any clock of a run under 1000 s (DejaVu's digits all have one width)."""
 _SUBTITLE_SIZE: Final = 21
 _GAP: Final = 12
+_HOURS_FROM: Final = 100 * 3600.0
+"""Seconds left from which the time left is given in hours."""
+_CARD: Final = (1068, 14, 188, 72)
+"""The counter's card (left, top, width, height)."""
+_COUNT_SIZE: Final = 56
+_SMALLEST: Final = 15
+"""The smallest design size a shrunk clock or count is drawn at (10 pixels at scale 1)."""
 
 
 def minutes_left(seconds: float) -> str:
-    """`seconds` as ``m:ss``, rounded up to the whole second and never negative.
+    """`seconds` as ``m:ss``, rounded up to the whole second and never negative; from
+    100 hours on in hours (an episode a table says lasts 1e308 s has no minutes to count).
 
-    >>> minutes_left(200.0), minutes_left(59.2), minutes_left(-3.0)
-    ('3:20', '1:00', '0:00')
+    >>> minutes_left(200.0), minutes_left(59.2), minutes_left(-3.0), minutes_left(1e9)
+    ('3:20', '1:00', '0:00', '2.78e+05 h')
     """
+    if not math.isfinite(seconds):
+        return "-"
+    if seconds >= _HOURS_FROM:
+        return f"{seconds / 3600:.3g} h"
     whole = max(0, math.ceil(seconds - 1e-9))
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def clock_text(time: float) -> str:
+    """``t =  42.0 s``: the header's clock, one decimal up to 10,000 s, then 4 significant
+    digits (``t = 1e+09 s``), so it keeps about the width of the clock it was laid out for.
+
+    >>> clock_text(42.0), clock_text(1e9), clock_text(2e-299)
+    ('t =  42.0 s', 't = 1e+09 s', 't =   0.0 s')
+    """
+    if math.isfinite(time) and abs(time) < 10_000:
+        return f"t = {time:5.1f} s"
+    return f"t = {time:.4g} s"
+
+
+def count_text(count: AttributeValue) -> str:
+    """The counter's value as drawn: 0 for None, an integer as it is, others compactly."""
+    if count is None:
+        return "0"
+    if isinstance(count, float):
+        return f"{count:.6g}"
+    return str(count)
 
 
 def episode_subtitle(scene: Scene) -> str:
@@ -46,7 +79,8 @@ def episode_subtitle(scene: Scene) -> str:
     subtitle = f"episode {scene.episode.episode}"
     if scene.episode.seed is not None:
         subtitle += f" · seed {scene.episode.seed}"
-    if kind:
+    # Only a string: provenance is free-form, and str() of anything else may be huge.
+    if isinstance(kind, str) and kind:
         subtitle += f" · policy: {kind}"
     return subtitle
 
@@ -62,6 +96,8 @@ class Header:
     def __init__(self, text: Text, scale: float = 1.0) -> None:
         self._text = text
         self._k = scale
+        self._count_left = self._s(_CARD[0] + _CARD[2] / 2)
+        """Where the count may start: after the card's label (known once painted)."""
 
     def _s(self, value: float) -> int:
         return round(value * self._k)
@@ -91,10 +127,21 @@ class Header:
             anchor="midleft",
         )
         text.draw(surface, time_left_label, (s(left + width / 2), s(30)), 20, MUTED)
-        shadowed_panel(
-            surface, pygame.Rect(s(1068), s(14), s(188), s(72)), radius=s(12), shadow=s(3)
-        )
-        text.draw(surface, count_label, (s(1090), s(50)), 22, MUTED, anchor="midleft")
+        card = self.card_rect()
+        shadowed_panel(surface, card, radius=s(12), shadow=s(3))
+        label = text.fit(count_label, 22, card.width // 2)
+        drawn = text.draw(surface, label, (s(1090), s(50)), 22, MUTED, anchor="midleft")
+        self._count_left = drawn.right + s(8)
+
+    def card_rect(self) -> pygame.Rect:
+        """The pixels of the counter's card."""
+        return pygame.Rect(*(self._s(value) for value in _CARD))
+
+    def count_rect(self) -> pygame.Rect:
+        """The pixels the count may cover: the card right of its label, inside its margin."""
+        card = self.card_rect()
+        right = self._s(1236)
+        return pygame.Rect(self._count_left, card.top, right - self._count_left, card.height)
 
     def clock_rect(self) -> pygame.Rect:
         """The pixels the clock may cover: as wide as the widest clock under 1000 s."""
@@ -122,31 +169,28 @@ class Header:
         """Per frame: `count` on the card (None shows 0), the clock at simulated `time`, and
         a bar in `colour` of the `left` seconds out of `total`, with ``m:ss`` beside it."""
         s, text = self._s, self._text
-        text.draw(
-            surface,
-            str(count if count is not None else 0),
-            (s(1236), s(50)),
-            56,
-            INK,
-            anchor="midright",
-            bold=True,
+        # Every value is fitted to its place: a table may hold a count of 2**63 - 1 or an
+        # episode of 1e308 s, and neither may spill over its neighbours.
+        room = self.count_rect()
+        whole = count_text(count)
+        shown, size = text.shrink(
+            whole, _COUNT_SIZE, room.width, smallest=_COUNT_SIZE / 2, bold=True
         )
+        if shown != whole and isinstance(count, int | float) and not isinstance(count, bool):
+            # Too long to read whole at a readable size: 3 significant digits (-9.22e+18).
+            shown, size = text.shrink(
+                f"{count:.3g}", _COUNT_SIZE, room.width, smallest=_SMALLEST, bold=True
+            )
+        text.draw(surface, shown, (room.right, s(50)), size, INK, anchor="midright", bold=True)
         bar = self.bar_rect()
-        draw_bar(surface, bar, left / total, colour)
-        text.draw(
-            surface,
-            minutes_left(left),
-            (bar.right + s(14), s(55)),
-            _CLOCK_SIZE,
-            INK,
-            anchor="midleft",
-            bold=True,
+        draw_bar(surface, bar, left / total if total > 0 else 0.0, colour)
+        remaining = self.card_rect().left - s(_GAP) - (bar.right + s(14))
+        shown, size = text.shrink(
+            minutes_left(left), _CLOCK_SIZE, remaining, smallest=_SMALLEST, bold=True
         )
         text.draw(
-            surface,
-            f"t = {time:5.1f} s",
-            self.clock_rect().midright,
-            _CLOCK_SIZE,
-            MUTED,
-            anchor="midright",
+            surface, shown, (bar.right + s(14), s(55)), size, INK, anchor="midleft", bold=True
         )
+        clock = self.clock_rect()
+        shown, size = text.shrink(clock_text(time), _CLOCK_SIZE, clock.width, smallest=_SMALLEST)
+        text.draw(surface, shown, clock.midright, size, MUTED, anchor="midright")

@@ -140,6 +140,11 @@ class Scene:
     end_time: float
     """The episode's end (its ``end_time`` in the table metadata)."""
     provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    window: tuple[float, float] | None = None
+    """The simulated seconds the movie shows (``--from``, ``--to``), when they are less
+    than the episode: a painter with a time axis may span it instead of the episode
+    (the generic timeline does, so a 10 s window of a long episode is not a still
+    picture). None: the whole episode, as for a still or a Gantt chart."""
 
     @property
     def duration(self) -> float:

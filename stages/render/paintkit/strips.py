@@ -16,6 +16,7 @@ from typing import Final
 import pygame
 
 from stages.render.paintkit.draw import INK, MUTED, PANEL, RULE, TRACK, Colour, Text, mix
+from stages.render.paintkit.scale import tick_label, ticks
 from stages.render.paintkit.scene import Scene
 
 Interval = tuple[float, float, str]
@@ -23,6 +24,8 @@ Interval = tuple[float, float, str]
 
 _FADE: Final = 0.65
 """How far a future interval's colour is moved towards white."""
+_MOST_TICKS: Final = 24
+"""Beyond this many ticks at the fixed steps, ticks are chosen from the span."""
 
 
 def actor_intervals(scene: Scene, actors: Sequence[str]) -> dict[str, list[Interval]]:
@@ -114,14 +117,24 @@ class ActivityStrips:
                     surface, colour, pygame.Rect(left, rect.top, max(1, right - left), rect.height)
                 )
         top = self.rect(len(self.actors) - 1).bottom + s(6)
-        scene = self.scene
-        step = 30.0 if scene.duration > 120 else 10.0
-        tick = math.ceil(scene.start_time / step) * step
-        while tick <= scene.end_time + 1e-9:
+        times = self._ticks()
+        step = times[1] - times[0] if len(times) > 1 else 0.0
+        for tick in times:
             x = round(self.x(tick))
             pygame.draw.line(surface, RULE, (x, top), (x, top + s(5)), 1)
-            text.draw(surface, f"{tick:g}", (x, top + s(15)), 15, MUTED)
-            tick += step
+            text.draw(surface, tick_label(tick, step), (x, top + s(15)), 15, MUTED)
+
+    def _ticks(self) -> list[float]:
+        """Every 30 s (every 10 s up to 2 minutes), as the reference domains' episodes
+        are read best; for a much shorter or longer duration (a table may say 1e9 s, or
+        2e-299) round ticks chosen from the span, so their number never depends on it."""
+        scene = self.scene
+        step = 30.0 if scene.duration > 120 else 10.0
+        if 2 <= scene.duration / step <= _MOST_TICKS:
+            first = math.ceil(scene.start_time / step)
+            last = math.floor(scene.end_time / step + 1e-9)
+            return [k * step for k in range(first, last + 1)]
+        return ticks(scene.start_time, scene.end_time, _MOST_TICKS // 2)
 
     def draw(self, surface: pygame.Surface, bright: pygame.Surface, time: float) -> None:
         """Per frame, over the faded strips: the past up to `time` copied from `bright` (a

@@ -1,34 +1,33 @@
-"""Trained models on disk: the JSON card beside each zip, fit checks, and the model as a Policy.
+"""The model card: the file contract between ``simreel train`` and ``simreel record``.
 
-A model is two files side by side: ``model.zip`` (an SB3 MaskablePPO save) and
-``model.json`` (its card: how it was made, what it fits, its sha256). ``simreel
-record`` plays a model through :func:`load_policy`, which refuses a model whose card
-is missing or broken, whose zip was changed after training, or that was trained on
-another domain, another domain version, another variant of the domain (its options)
-or another observation/action layout.
+A trained model is two files side by side: ``model.zip`` (an SB3 MaskablePPO save) and
+``model.json``, its card: how it was made (the full training configuration, seed,
+timesteps, wall time, every periodic evaluation, the learners of a population), what
+it fits (domain id, version and options, observation shape, action count) and the
+zip's sha256. Train writes cards (:func:`write_card`); record reads them
+(:func:`load_model_card`, through :mod:`stages.train.model_policy`), and so does
+``train --resume``. This module also says where models live on disk
+(:data:`MODELS_ROOT`, :func:`default_run_dir`).
+
+It sits at the bottom of the train package: it imports nothing else of it, so
+``record`` reads a card without loading training code (nor torch).
 """
 
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, cast, get_args, get_origin, get_type_hints
-
-import numpy as np
-from gymnasium import spaces
-from numpy.typing import NDArray
+from typing import Any, get_args, get_origin, get_type_hints
 
 from domains.domain import Domain
-from domains.env import MultiActorEnv
-from domains.registry import describe_options, option_flags, run_label
+from domains.registry import run_label
+from schemas.atomic import atomic_output
 from schemas.errors import ModelError
-from schemas.provenance import sha256_file
 
 DEFAULT_MODEL: Path = (
-    Path(__file__).resolve().parent.parent / "data" / "models" / "factory" / "model.zip"
+    Path(__file__).resolve().parents[2] / "data" / "models" / "factory" / "model.zip"
 )
 """The committed factory model, found from this file (never from the working directory)."""
 MODELS_ROOT: Path = DEFAULT_MODEL.parent.parent
@@ -86,7 +85,7 @@ class MemberSummary:
     member: int
     """Index k of the learner; its files are in ``member-<k>/`` beside the population's."""
     seed: int
-    """The learner's own seed (see ``stages.population.member_seed``)."""
+    """The learner's own seed (see ``stages.train.population.member_seed``)."""
     timesteps: int
     """Environment steps the learner did."""
     best_finished_items: float
@@ -114,7 +113,7 @@ class ModelCard:
     True for a model and for the checkpoint a run writes at its end (``--resume`` with a larger
     ``--timesteps`` trains it on)."""
     config: dict[str, Any]
-    """The full training configuration (``stages.train.TrainConfig`` as JSON)."""
+    """The full training configuration (``stages.train.config.TrainConfig`` as JSON)."""
     seed: int
     """Seed of the training run."""
     timesteps: int
@@ -293,194 +292,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_model_fits(
-    card: ModelCard, env: MultiActorEnv, options: Mapping[str, str] | None = None
-) -> None:
-    """Raise ModelError unless the card's domain, version, options and spaces are the env's.
-
-    `options` are the domain options the env was built with (None: the domain's defaults,
-    i.e. what a card without options means)."""
-    domain = env.domain
-    problems = []
-    if card.domain_id != domain.domain_id:
-        problems.append(f"domain {card.domain_id!r}, the env's is {domain.domain_id!r}")
-    elif card.domain_version != domain.domain_version:
-        problems.append(
-            f"{card.domain_id} version {card.domain_version}, the env's is {domain.domain_version}"
-        )
-    elif options is not None and dict(card.domain_options) != dict(options):
-        problems.append(
-            f"{card.domain_id} with options {describe_options(card.domain_options)}, "
-            f"the recording asks for {describe_options(options)}"
-        )
-    env_shape = tuple(int(n) for n in env.observation_space.shape or ())
-    if card.observation_shape != env_shape:
-        problems.append(f"observation shape {card.observation_shape}, the env's is {env_shape}")
-    env_actions = action_count(env)
-    if card.action_count != env_actions:
-        problems.append(f"{card.action_count} actions, the env has {env_actions}")
-    if problems:
-        raise ModelError(
-            f"the model was trained for {'; '.join(problems)}; retrain it for this domain "
-            f"with `simreel train --domain {domain.domain_id}"
-            + option_flags(options or {})
-            + "` or pick a model made for it"
-        )
-
-
-def action_count(env: MultiActorEnv) -> int:
-    """Size of the env's Discrete action space."""
-    return int(cast(spaces.Discrete, env.action_space).n)
-
-
-class ModelPolicy:
-    """A trained MaskablePPO model as a :class:`~domains.policies.Policy` (deterministic).
-
-    Args:
-        model: The loaded ``sb3_contrib.MaskablePPO``.
-        path: The zip it came from.
-        card: Its checked card.
-    """
-
-    def __init__(self, model: Any, path: Path, card: ModelCard) -> None:
-        self._model = model
-        self._path = Path(path)
-        self._card = card
-
-    @property
-    def card(self) -> ModelCard:
-        return self._card
-
-    @property
-    def network(self) -> Any:
-        """The model's MaskableActorCriticPolicy (for sampling from its distribution)."""
-        return self._model.policy
-
-    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
-        """The most probable legal action (masked argmax): the same observation, the same act."""
-        action, _ = self._model.predict(observation, action_masks=mask, deterministic=True)
-        return int(action)
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "kind": "model",
-            "path": str(self._path),
-            "sha256": self._card.model_sha256,
-            "card": self._card.summary(),
-        }
-
-
-def load_policy(
-    model_path: Path, env: MultiActorEnv, options: Mapping[str, str] | None = None
-) -> ModelPolicy:
-    """The model at `model_path` ready to play `env` (built with domain `options`), after
-    checking its card, digest and fit."""
-    path = Path(model_path)
-    if not path.is_file():
-        raise ModelError(_missing_model(path, env, options or {}))
-    card = load_model_card(path)
-    check_model_fits(card, env, options)
-    digest = sha256_file(path)
-    if digest != card.model_sha256:
-        raise ModelError(
-            f"{path}: sha256 is {digest}, its card {card_path(path).name} says "
-            f"{card.model_sha256}; the zip was changed after training: restore the zip that "
-            "belongs to the card, or retrain with `simreel train`"
-        )
-    model = _load_zip(path)
-    shape = tuple(model.observation_space.shape or ())
-    if shape != card.observation_shape:
-        raise ModelError(
-            f"{path}: the network reads observations of shape {shape}, its card says "
-            f"{card.observation_shape}; retrain with `simreel train`"
-        )
-    return ModelPolicy(model, path, card)
-
-
-def _missing_model(path: Path, env: MultiActorEnv, options: Mapping[str, str]) -> str:
-    """The message for a model file that is not there: commands that make and play one.
-
-    A bare ``simreel train`` writes into a folder of its own (:func:`default_run_dir`), not
-    into ``<root>/<domain>/`` where ``record`` looks by default, so the message gives both
-    ways: play the trained run's model with --model, or train into the folder with --out-dir.
-    """
-    # Imported here: stages.train imports this module.
-    from stages.train import TrainConfig
-
-    domain = env.domain.domain_id
-    flags = f"--domain {domain}" + option_flags(options)
-    trained = default_run_dir(type(env.domain), options, TrainConfig().seed) / "model.zip"
-    message = (
-        f"{path}: model file not found; train one with `simreel train {flags}` (it writes "
-        f"{_shown(trained)}) and play it with `simreel record {flags} --model {_shown(trained)}`"
-    )
-    if path.name == "model.zip":
-        message += f", or train straight into {_shown(path.parent)} with `simreel train {flags} "
-        message += f"--out-dir {_shown(path.parent)}`"
-    return message + (
-        "; or pass an existing --model path, or record a baseline (--policy random, "
-        "or the domain's rules)"
-    )
-
-
-def _shown(path: Path) -> Path:
-    """`path` as the user would type it: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
-
-
-def _load_zip(path: Path) -> Any:
-    # Imported here: torch takes seconds to load, and card checks do not need it.
-    from sb3_contrib import MaskablePPO
-
-    # The training schedules are closures that may not unpickle elsewhere; playing needs none.
-    def constant(_progress: float) -> float:
-        return 0.0
-
-    custom_objects = {"learning_rate": 0.0, "lr_schedule": constant, "clip_range": constant}
-    try:
-        return MaskablePPO.load(path, device="cpu", custom_objects=custom_objects)
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, OSError) as error:
-        raise ModelError(
-            f"{path}: not a loadable MaskablePPO zip ({type(error).__name__}: {error}); "
-            "retrain with `simreel train`"
-        ) from None
-
-
-class SampledModelPolicy:
-    """A trained model that draws each action from its masked action distribution.
-
-    The committed models are deterministic (the masked argmax), so in a deterministic
-    domain such as the factory every episode of :class:`ModelPolicy` is the same.
-    Sampling shows the spread of what the policy would do. Draws come from this
-    policy's own numpy generator, never from torch's global one, so the same seed gives
-    the same episode whatever else ran in the process.
-
-    Args:
-        policy: The deterministic model policy whose network is sampled.
-        seed: Seed of the generator (``record`` derives one per episode).
-    """
-
-    def __init__(self, policy: ModelPolicy, seed: int) -> None:
-        self._policy = policy
-        self._seed = seed
-        self._rng = np.random.default_rng(seed)
-
-    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
-        """A legal action drawn with the probabilities the network gives it."""
-        import torch  # already loaded with the model; imported here to keep this module light
-
-        network = self._policy.network
-        with torch.no_grad():
-            tensor, _ = network.obs_to_tensor(observation)
-            distribution = network.get_distribution(tensor, action_masks=mask)
-            probabilities = distribution.distribution.probs[0].cpu().numpy().astype(np.float64)
-        # Masked actions have probability 0; renormalise away float32 rounding.
-        probabilities = np.where(mask, probabilities, 0.0)
-        probabilities /= probabilities.sum()
-        return int(self._rng.choice(len(probabilities), p=probabilities))
-
-    def describe(self) -> dict[str, Any]:
-        return {**self._policy.describe(), "sampled": True, "sample_seed": self._seed}
+def write_card(card: ModelCard, model_path: Path) -> Path:
+    """Write `card` beside `model_path` (atomically); return the card's path."""
+    path = card_path(model_path)
+    with atomic_output(path) as temporary:
+        temporary.write_text(json.dumps(card.to_json(), indent=2) + "\n", encoding="utf-8")
+    return path

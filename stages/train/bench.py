@@ -1,0 +1,267 @@
+"""Throughput figures of the simulation, training, Ray and evaluation (``make bench``; figures,
+not pass/fail).
+
+Timings share the machine with whatever else runs; compare ratios measured in the
+same run (e.g. dummy vs subprocess envs), not absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from domains.env import MultiActorEnv
+from domains.registry import describe_options, domain_factory, load_domain
+from stages.train.cluster import RaySettings, ray_session, share
+from stages.train.config import TrainConfig
+from stages.train.evaluation import PolicySource, evaluate
+from stages.train.ray_learner import start_coordinator
+from stages.train.run import train
+
+SIMULATION_SECONDS = 5.0
+"""Wall time of the random-play measurement."""
+TRAINING_TIMESTEPS = 8192
+"""Budget of each training measurement (includes start-up and evaluations)."""
+
+
+def simulation_throughput(domain: str = "factory", seconds: float = SIMULATION_SECONDS) -> None:
+    """Decisions per second of one env in this process, random legal actions, many episodes."""
+    env = MultiActorEnv(load_domain(domain))
+    rng = np.random.default_rng(0)
+    decisions = episodes = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        env.reset(seed=episodes)
+        done = False
+        while not done:
+            action = int(rng.choice(np.flatnonzero(env.action_masks())))
+            _, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+            decisions += 1
+        episodes += 1
+    elapsed = time.perf_counter() - started
+    print(
+        f"simulation ({domain}, random legal play): {decisions / elapsed:,.0f} decisions/s, "
+        f"{episodes / elapsed:,.0f} episodes/s ({decisions / episodes:.0f} decisions/episode, "
+        f"{episodes} episodes)",
+        flush=True,
+    )
+
+
+CASHIER_RULE_EPISODES = 2000
+"""Episodes of the cashier's rule per variant: its mean reward is then good to about ±0.026."""
+FACTORY_MODEL_EPISODES = 200
+"""Episodes of the committed factory model (sampled) for the evaluation figure."""
+
+
+def baseline_figures(
+    domain: str, options: dict[str, str], episodes: int, policy: str = "rules"
+) -> None:
+    """Mean episode reward (95% interval) and mean KPIs of a domain's baseline, seeds 0..n-1.
+
+    The quality check of a stochastic domain's rules: the cashier's rule should give the
+    reference figures of its README (0.333 dispatching, -0.50 automatic).
+    """
+    domain_class = load_domain(domain)
+    env = MultiActorEnv(domain_factory(domain_class, options))
+    player = domain_class.baselines()[policy](env)
+    rewards, kpis = [], []
+    started = time.perf_counter()
+    for seed in range(episodes):
+        observation, _ = env.reset(seed=seed)
+        total, done, info = 0.0, False, dict[str, Any]()
+        while not done:
+            observation, reward, done, _, info = env.step(
+                player.act(observation, env.action_masks())
+            )
+            total += reward
+        rewards.append(total)
+        kpis.append(info["kpis"])
+    elapsed = time.perf_counter() - started
+    values = np.array(rewards)
+    half_width = 1.96 * values.std(ddof=1) / np.sqrt(len(values))
+    means = ", ".join(
+        f"{name} {np.mean([k[name] for k in kpis]):.3f}" for name in domain_class.kpi_names
+    )
+    variant = describe_options(options)
+    print(
+        f"{domain} {policy} ({variant}), {episodes} episodes: mean reward {values.mean():.3f} "
+        f"± {half_width:.3f} (95%), sd {values.std(ddof=1):.2f}; {means} ({elapsed:.0f} s)",
+        flush=True,
+    )
+
+
+def training_throughput(timesteps: int = TRAINING_TIMESTEPS) -> None:
+    """Timesteps per second of one learner per env layout, then of the default population."""
+    defaults = TrainConfig(timesteps=timesteps, progress=False, eval_freq=timesteps)
+    learner = replace(defaults, population=1)
+    variants = [
+        ("one learner, default envs", learner),
+        ("one learner, 2 envs", replace(learner, n_envs=2)),
+        ("one learner, 1 env", replace(learner, n_envs=1)),
+        ("one learner, default envs in subprocesses", replace(learner, vec_env="subproc")),
+        (f"defaults: {defaults.population} learners as Ray tasks, Ray started per run", defaults),
+    ]
+    with tempfile.TemporaryDirectory(prefix="simreel-bench-") as scratch:
+        # Warm-up: the first run pays for imports and torch's lazy initialisation.
+        train(replace(learner, timesteps=512, out_dir=Path(scratch) / "warm-up"))
+        for index, (label, config) in enumerate(variants):
+            started = time.perf_counter()
+            card = train(replace(config, out_dir=Path(scratch) / str(index))).card
+            elapsed = time.perf_counter() - started
+            done = sum(m.timesteps for m in card.members) if card.members else card.timesteps
+            print(
+                f"training ({label}: {config.vec_env} x {config.n_envs}, n_steps "
+                f"{config.n_steps}): {done / elapsed:,.0f} timesteps/s ({done} in {elapsed:.1f} s)",
+                flush=True,
+            )
+
+
+def _descendants(root: int) -> list[int]:
+    """Process ids below `root` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def _ready_learner() -> int:
+    """What a learner process loads before its first step (torch, SB3, the train stage)."""
+    import sb3_contrib  # noqa: F401
+    import torch  # noqa: F401
+
+    import stages.train.learner  # noqa: F401
+
+    return os.getpid()
+
+
+def _spawned_learner(ready: Any, release: Any) -> None:
+    """A spawned learner's start-up (the mechanism Ray replaced), held until measured."""
+    ready.put(_ready_learner())
+    release.wait()
+
+
+def ray_overhead(learners: int = 3) -> None:
+    """What Ray adds to a population's start against the spawned processes it replaced.
+
+    Both start `learners` processes that load what a learner loads; Ray also starts its
+    own daemons (GCS, raylet, monitors) and stops them at the end.
+    """
+    context = multiprocessing.get_context("spawn")
+    started_pids, release = context.Queue(), context.Event()
+    started = time.perf_counter()
+    processes = [
+        context.Process(target=_spawned_learner, args=(started_pids, release))
+        for _ in range(learners)
+    ]
+    for process in processes:
+        process.start()
+    pids = [started_pids.get() for _ in range(learners)]
+    spawned = time.perf_counter() - started
+    spawned_mib = _rss_mib(pids)
+    release.set()
+    for process in processes:
+        process.join()
+    with tempfile.TemporaryDirectory(prefix="simreel-bench-") as scratch:
+        import ray
+
+        started = time.perf_counter()
+        with ray_session(RaySettings(workdir=Path(scratch), quiet=True)) as session:
+            initialised = time.perf_counter() - started
+            idle_mib = _rss_mib(_descendants(os.getpid()))
+            task = ray.remote(num_cpus=share(session.cpus, learners))(_ready_learner)
+            coordinator = start_coordinator()  # a population's actor: a process of its own
+            ray.get([task.remote() for _ in range(learners)])
+            ray.get(coordinator.interrupted.remote())
+            ready = time.perf_counter() - started
+            busy_mib = _rss_mib(_descendants(os.getpid()))
+            stopping = time.perf_counter()
+        stopped = time.perf_counter() - stopping
+    print(
+        f"Ray start-up ({learners} learners' processes ready to train): local Ray {ready:.1f} s "
+        f"(init {initialised:.1f} s) + {stopped:.1f} s to stop, against {spawned:.1f} s for "
+        f"{learners} spawned processes: +{ready + stopped - spawned:.1f} s, "
+        f"{(ready + stopped) / spawned:.1f}x",
+        flush=True,
+    )
+    print(
+        f"Ray memory: its daemons and idle workers {idle_mib:,.0f} MiB, with {learners} "
+        f"learners' processes and the coordinator {busy_mib:,.0f} MiB, against "
+        f"{spawned_mib:,.0f} MiB for {learners} spawned processes ({busy_mib / spawned_mib:.1f}x)",
+        flush=True,
+    )
+
+
+def evaluation_throughput(
+    domain: str = "cashier", policy: str = "rules", episodes: int = CASHIER_RULE_EPISODES
+) -> None:
+    """Episodes per second of :func:`stages.train.evaluation.evaluate`: one process, a local
+    Ray counting its start (and its workers' first imports), the same Ray again (warm),
+    and whether the figures agree."""
+    source = PolicySource(policy, sample=policy == "model")
+    evaluate(source, domain, {}, 2, seed=0, ray=None)  # this process's imports, not counted
+    started = time.perf_counter()
+    alone = evaluate(source, domain, {}, episodes, seed=0, ray=None)
+    one = episodes / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory(prefix="simreel-bench-") as scratch:
+        started = time.perf_counter()
+        with ray_session(RaySettings(workdir=Path(scratch), quiet=True)) as session:
+            cold_split = evaluate(source, domain, {}, episodes, seed=0, ray=RaySettings())
+            cold = episodes / (time.perf_counter() - started)
+            started = time.perf_counter()
+            warm_split = evaluate(source, domain, {}, episodes, seed=0, ray=RaySettings())
+            warm = episodes / (time.perf_counter() - started)
+            cpus = session.cpus
+    identical = cold_split == alone and warm_split == alone
+    print(
+        f"evaluation ({domain}, {policy}{' sampled' if policy == 'model' else ''}, {episodes} "
+        f"episodes): one process {one:,.0f} episodes/s; local Ray ({cpus:g} CPUs) "
+        f"{cold:,.0f} episodes/s counting its start ({cold / one:.2f}x), {warm:,.0f} "
+        f"episodes/s warm ({warm / one:.2f}x); figures identical: {'yes' if identical else 'NO'}",
+        flush=True,
+    )
+
+
+def run() -> None:
+    """Print every figure of this section."""
+    simulation_throughput()
+    simulation_throughput("cashier")
+    for dispatcher in ("controlled", "automatic"):
+        baseline_figures("cashier", {"dispatcher": dispatcher}, CASHIER_RULE_EPISODES)
+    training_throughput()
+    ray_overhead()
+    evaluation_throughput()
+    evaluation_throughput("factory", "model", FACTORY_MODEL_EPISODES)
+
+
+if __name__ == "__main__":
+    run()

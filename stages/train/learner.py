@@ -1,0 +1,396 @@
+"""One learner: MaskablePPO over a domain's multi-actor env, keeping the best model.
+
+:func:`train_learner` trains one learner into an output directory, which receives:
+
+* ``model.zip``: the model whose deterministic evaluation reached the highest value of
+  the domain's headline KPI (ties go to the earliest), as an SB3 MaskablePPO save;
+* ``model.json``: its card (:class:`stages.train.model_card.ModelCard`): config, seed,
+  timesteps, wall time, evaluation history, spaces, library versions, git commit, sha256;
+* ``checkpoint.zip``/``checkpoint.json``: the latest weights and their card, so that
+  ``--resume`` with a larger ``--timesteps`` trains a finished run on, plus
+  ``checkpoint-best.zip`` (the best weights so far, which the resumed run must beat).
+
+Ctrl-C writes only the checkpoint files and leaves ``model.zip`` as it was; ``--resume``
+then finishes the budget. A learner that is one of a population talks to the process
+that runs them all through its :class:`LearnerHooks`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from domains.domain import Domain
+from domains.env import MultiActorEnv
+from domains.registry import domain_factory, resolve_options
+from schemas.atomic import atomic_output
+from schemas.errors import ConfigError, ModelError
+from schemas.provenance import git_commit, library_versions, sha256_file, system_info
+from stages.train.config import (
+    CHECKPOINT,
+    CHECKPOINT_BEST,
+    TrainConfig,
+    TrainingInterrupted,
+    TrainResult,
+    format_items,
+    headline_kpi,
+    resume_budget_error,
+)
+from stages.train.evaluation import play_episodes, predicting
+from stages.train.model_card import CARD_FORMAT, Evaluation, ModelCard, load_model_card, write_card
+from stages.train.model_policy import action_count
+
+
+class LearnerHooks(Protocol):
+    """How a learner that is one of a population talks to the process that runs them all."""
+
+    def evaluated(self, evaluation: Evaluation) -> None:
+        """Called after every periodic evaluation."""
+
+    def should_stop(self, timestep: int) -> bool:
+        """True once another learner reached the target at or before `timestep`."""
+
+    def interrupted(self) -> bool:
+        """True once the user pressed Ctrl-C (the learner then writes its checkpoint)."""
+
+
+class _NoHooks:
+    def evaluated(self, evaluation: Evaluation) -> None:
+        pass
+
+    def should_stop(self, timestep: int) -> bool:
+        return False
+
+    def interrupted(self) -> bool:
+        return False
+
+
+def train_learner(
+    config: TrainConfig,
+    domain_class: type[Domain],
+    out_dir: Path,
+    hooks: LearnerHooks | None = None,
+    *,
+    resume_from: Path | None = None,
+) -> TrainResult:
+    """Train one learner into `out_dir` (config.population is not looked at).
+
+    `resume_from` is where ``config.resume``'s checkpoint files are read from when not
+    there: a learner on another machine gets copies in a scratch folder, and its card
+    still names the checkpoint it continued (``config.resume``).
+    """
+    # Imported here so that `simreel --help` and config errors stay instant.
+    import torch
+
+    threads, validate = torch.get_num_threads(), torch.distributions.Distribution._validate_args
+    # One thread per process: the networks are tiny, and extra threads only fight the
+    # env steps (and other processes) for the cores. Argument validation of torch
+    # distributions costs ~15% of a rollout step and checks nothing the mask leaves open.
+    torch.set_num_threads(1)
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        return _train(config, domain_class, out_dir, hooks or _NoHooks(), resume_from)
+    finally:
+        torch.set_num_threads(threads)
+        torch.distributions.Distribution.set_default_validate_args(validate)
+
+
+def _train(
+    config: TrainConfig,
+    domain_class: type[Domain],
+    out_dir: Path,
+    hooks: LearnerHooks,
+    resume_from: Path | None,
+) -> TrainResult:
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    state = _RunState()
+    resume = resume_from or (None if config.resume is None else Path(config.resume))
+    if resume is not None:
+        state = _RunState.from_checkpoint(resume, config)
+    vec_class = SubprocVecEnv if config.vec_env == "subproc" else DummyVecEnv
+    make_domain = domain_factory(domain_class, config.options)
+    venv = vec_class([_EnvFactory(make_domain) for _ in range(config.n_envs)])
+    venv.seed(config.seed)
+    eval_env = MultiActorEnv(make_domain)
+    try:
+        if resume is not None:
+            model = MaskablePPO.load(
+                resume, env=venv, device="cpu", seed=config.seed, **_ppo_args(config)
+            )
+        else:
+            model = MaskablePPO(
+                "MlpPolicy",
+                venv,
+                seed=config.seed,
+                device="cpu",
+                verbose=0,
+                policy_kwargs={"net_arch": list(config.net_arch)},
+                **_ppo_args(config),
+            )
+        callback = _Callback(config, eval_env, state, hooks)
+        remaining = config.timesteps - int(model.num_timesteps)  # > 0: checked on resume
+        try:
+            model.learn(
+                remaining,
+                callback=callback,
+                reset_num_timesteps=resume is None,
+                tb_log_name=config.domain,
+            )
+            callback.evaluate_now()  # the last update's policy gets its evaluation too
+        except KeyboardInterrupt:
+            checkpoint = _write_checkpoint(
+                model, config, domain_class, eval_env, state, out_dir, complete=False
+            )
+            raise TrainingInterrupted(checkpoint, int(model.num_timesteps)) from None
+        finally:
+            callback.close()
+    finally:
+        _close(venv)
+    if state.best_zip is None:  # no evaluation ran (impossible with timesteps >= 1)
+        raise RuntimeError("training finished without any evaluation")
+    model_path = out_dir / "model.zip"
+    with atomic_output(model_path) as temporary:
+        temporary.write_bytes(state.best_zip)
+    card = _card(config, domain_class, eval_env, state, int(model.num_timesteps), model_path, True)
+    written_card = write_card(card, model_path)
+    # Written at the end too, not only on Ctrl-C: a finished run can then be trained on.
+    checkpoint = _write_checkpoint(
+        model, config, domain_class, eval_env, state, out_dir, complete=True
+    )
+    return TrainResult(
+        model_path=model_path, card_path=written_card, card=card, checkpoint_path=checkpoint
+    )
+
+
+def _ppo_args(config: TrainConfig) -> dict[str, Any]:
+    return {
+        "learning_rate": config.learning_rate,
+        "n_steps": config.n_steps,
+        "batch_size": config.batch_size,
+        "n_epochs": config.n_epochs,
+        "gamma": config.gamma,
+        "gae_lambda": config.gae_lambda,
+        "ent_coef": config.ent_coef,
+        "tensorboard_log": None if config.tensorboard is None else str(config.tensorboard),
+    }
+
+
+class _EnvFactory:
+    """Builds one env; a picklable class (not a lambda) so SubprocVecEnv can send it."""
+
+    def __init__(self, make_domain: Callable[[], Domain]) -> None:
+        self._make_domain = make_domain
+
+    def __call__(self) -> MultiActorEnv:
+        return MultiActorEnv(self._make_domain)
+
+
+def _close(venv: Any) -> None:
+    # Subprocess envs may already be gone after Ctrl-C.
+    with contextlib.suppress(OSError, EOFError, BrokenPipeError):
+        venv.close()
+
+
+@dataclass
+class _RunState:
+    """Best-model tracking and history, carried across a resume."""
+
+    evaluations: list[Evaluation] = field(default_factory=list)
+    best_items: float = float("-inf")
+    best_timestep: int = 0
+    best_wall: float = 0.0
+    best_zip: bytes | None = None
+    wall_before: float = 0.0
+    """Wall seconds of earlier (interrupted) sessions of this run."""
+    started: float = field(default_factory=time.perf_counter)
+
+    def wall(self) -> float:
+        return self.wall_before + time.perf_counter() - self.started
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Path, config: TrainConfig) -> _RunState:
+        card = load_model_card(checkpoint)
+        if card.domain_id != config.domain:
+            raise ConfigError(
+                f"--resume ({checkpoint}) was trained on domain {card.domain_id!r}, not "
+                f"{config.domain!r}; pass --domain {card.domain_id} or another checkpoint"
+            )
+        if sha256_file(checkpoint) != card.model_sha256:
+            raise ModelError(
+                f"{checkpoint}: its sha256 differs from its card's; the checkpoint was "
+                "changed after it was written: resume from an untouched checkpoint"
+            )
+        if card.timesteps >= config.timesteps:
+            raise ConfigError(resume_budget_error(config.timesteps, card.timesteps, checkpoint))
+        best_path = checkpoint.with_name(CHECKPOINT_BEST)
+        return cls(
+            evaluations=list(card.evaluations),
+            best_items=card.best_finished_items if card.evaluations else float("-inf"),
+            best_timestep=card.best_timestep,
+            best_wall=card.best_wall_seconds,
+            best_zip=best_path.read_bytes() if best_path.is_file() else None,
+            wall_before=card.wall_seconds,
+        )
+
+
+class _Callback:
+    """Factory for the SB3 callback (SB3 is imported lazily, so the class is built on demand)."""
+
+    def __new__(
+        cls, config: TrainConfig, eval_env: MultiActorEnv, state: _RunState, hooks: LearnerHooks
+    ) -> Any:
+        from stable_baselines3.common.callbacks import BaseCallback
+        from tqdm import tqdm
+
+        class EvalCallback(BaseCallback):
+            """Entropy schedule, periodic deterministic evaluation, best model, progress bar."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self._last_eval: int | None = None
+                self._stop = False
+                self._bar: Any = None
+
+            def _on_training_start(self) -> None:
+                self._bar = tqdm(
+                    total=config.timesteps,
+                    initial=int(self.model.num_timesteps),
+                    unit="step",
+                    disable=not config.progress,
+                    dynamic_ncols=True,
+                    file=sys.stderr,
+                )
+                done = int(self.model.num_timesteps)
+                if state.evaluations and state.evaluations[-1].timestep == done:
+                    # A finished run trained on: its last policy was evaluated at its end.
+                    self._last_eval = done
+                self._show()
+
+            def _on_rollout_start(self) -> None:
+                # The policy changes only in the update between rollouts: evaluating
+                # here sees every new policy exactly once.
+                done = int(self.model.num_timesteps)
+                if self._last_eval is None or done - self._last_eval >= config.eval_freq:
+                    self.evaluate_now()
+
+            def _on_step(self) -> bool:
+                if hooks.interrupted():
+                    raise KeyboardInterrupt
+                progress = min(self.model.num_timesteps / config.timesteps, 1.0)
+                ent_coef = config.ent_coef + progress * (config.ent_coef_final - config.ent_coef)
+                self.model.ent_coef = ent_coef  # type: ignore[attr-defined]
+                if self._bar is not None:
+                    self._bar.update(int(self.model.num_timesteps) - self._bar.n)
+                return not self._stop
+
+            def evaluate_now(self) -> None:
+                done = int(self.model.num_timesteps)
+                if self._last_eval == done:
+                    return
+                self._last_eval = done
+                items = _evaluate(self.model, eval_env, config)
+                evaluation = Evaluation(done, round(state.wall(), 3), items)
+                state.evaluations.append(evaluation)
+                hooks.evaluated(evaluation)
+                if items > state.best_items:
+                    state.best_items, state.best_timestep = items, done
+                    state.best_wall = evaluation.wall_seconds
+                    buffer = io.BytesIO()
+                    self.model.save(buffer)
+                    state.best_zip = buffer.getvalue()
+                if config.target_items is not None and items >= config.target_items:
+                    self._stop = True
+                if hooks.should_stop(done):
+                    self._stop = True
+                self._show()
+
+            def _show(self) -> None:
+                if self._bar is not None and state.evaluations:
+                    self._bar.set_postfix(
+                        best=format_items(state.best_items),
+                        last=format_items(state.evaluations[-1].finished_items),
+                        refresh=False,
+                    )
+
+            def close(self) -> None:
+                if self._bar is not None:
+                    self._bar.close()
+                    self._bar = None
+
+        return EvalCallback()
+
+
+def _evaluate(model: Any, env: MultiActorEnv, config: TrainConfig) -> float:
+    """Mean headline KPI over deterministic episodes (masked argmax actions), episode k
+    reset with ``config.seed + k`` (:func:`stages.train.evaluation.play_episodes`)."""
+    kpi = headline_kpi(env.domain)
+    policy = predicting(model)
+    summaries = play_episodes(env, lambda _k: policy, range(config.eval_episodes), config.seed)
+    total = 0.0
+    for summary in summaries:
+        total += summary.kpis.get(kpi, 0.0)
+    return total / config.eval_episodes
+
+
+def _card(
+    config: TrainConfig,
+    domain_class: type[Domain],
+    env: MultiActorEnv,
+    state: _RunState,
+    timesteps: int,
+    model_path: Path,
+    complete: bool,
+) -> ModelCard:
+    return ModelCard(
+        card_format=CARD_FORMAT,
+        domain_id=domain_class.domain_id,
+        domain_version=domain_class.domain_version,
+        domain_options=resolve_options(domain_class, config.options),
+        complete=complete,
+        config=config.to_json(),
+        seed=config.seed,
+        timesteps=timesteps,
+        wall_seconds=round(state.wall(), 3),
+        best_finished_items=state.best_items if state.evaluations else 0.0,
+        best_timestep=state.best_timestep,
+        best_wall_seconds=state.best_wall,
+        evaluations=tuple(state.evaluations),
+        observation_shape=tuple(int(n) for n in env.observation_space.shape or ()),
+        action_count=action_count(env),
+        library_versions=library_versions(),
+        system=system_info(),
+        git_commit=git_commit(),
+        model_sha256=sha256_file(model_path),
+    )
+
+
+def _write_checkpoint(
+    model: Any,
+    config: TrainConfig,
+    domain_class: type[Domain],
+    env: MultiActorEnv,
+    state: _RunState,
+    out_dir: Path,
+    *,
+    complete: bool,
+) -> Path:
+    """Write the resumable checkpoint (the latest weights) and the best weights so far.
+
+    `complete`: the run ended by itself (its budget or target), not by Ctrl-C."""
+    path = out_dir / CHECKPOINT
+    with atomic_output(path) as temporary:
+        model.save(temporary)
+    if state.best_zip is not None:
+        with atomic_output(out_dir / CHECKPOINT_BEST) as temporary:
+            temporary.write_bytes(state.best_zip)
+    card = _card(config, domain_class, env, state, int(model.num_timesteps), path, complete)
+    write_card(card, path)
+    return path
