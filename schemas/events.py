@@ -423,6 +423,30 @@ def read_events(path: str | Path) -> EventTable:
     return EventTable(table=table.replace_schema_metadata(None), metadata=metadata, path=source)
 
 
+def open_upgraded(
+    path: str | Path, *, pre_buffer: bool = True
+) -> tuple[Path, pq.ParquetFile, TableMetadata, dict[str, Any], int]:
+    """:func:`open_parquet`, then the metadata upgraded to the current schema and checked.
+
+    Returns the path, the open file, the checked metadata, the raw document and the
+    version the file declares; still no rows are read. Migrations upgrade a table and
+    its document together: the file's empty schema stands for the rows, which are
+    upgraded as they are read.
+    """
+    source, parquet, document, found = open_parquet(path, pre_buffer=pre_buffer)
+    _, upgraded = migrations.upgrade(
+        parquet.schema_arrow.empty_table(),
+        dict(document),
+        found=found,
+        current=SCHEMA_VERSION,
+        path=source,
+    )
+    metadata = parse_metadata(
+        source, upgraded, migrated_from=found if found < SCHEMA_VERSION else None
+    )
+    return source, parquet, metadata, document, found
+
+
 def open_parquet(
     path: str | Path, *, pre_buffer: bool = True
 ) -> tuple[Path, pq.ParquetFile, dict[str, Any], int]:

@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 
 from schemas import migrations
 from schemas.errors import TableError
-from schemas.events import SCHEMA_VERSION, damaged, open_parquet
-from schemas.metadata import EpisodeSummary, TableMetadata, parse_metadata
+from schemas.events import SCHEMA_VERSION, damaged, open_upgraded
+from schemas.metadata import EpisodeSummary, TableMetadata
 from schemas.validate import RowNumbers, check_rows, conform, describe_row
 
 __all__ = ["CHUNK_ROWS", "ScannedTable", "scan_events"]
@@ -62,18 +62,9 @@ class ScannedTable:
     """An event table opened for one checked pass over its rows (see :func:`scan_events`)."""
 
     def __init__(self, path: str | Path, chunk_rows: int = CHUNK_ROWS) -> None:
-        source, parquet, document, found = open_parquet(path, pre_buffer=False)
-        _, upgraded = migrations.upgrade(
-            parquet.schema_arrow.empty_table(),
-            dict(document),
-            found=found,
-            current=SCHEMA_VERSION,
-            path=source,
-        )
+        source, parquet, metadata, document, found = open_upgraded(path, pre_buffer=False)
         self.path = source
-        self.metadata: TableMetadata = parse_metadata(
-            source, upgraded, migrated_from=found if found < SCHEMA_VERSION else None
-        )
+        self.metadata: TableMetadata = metadata
         self.rows = int(parquet.metadata.num_rows)
         """Rows in the file, as its footer says."""
         self._parquet = parquet

@@ -41,10 +41,10 @@ from schemas.events import (
     EventTable,
     Selection,
     damaged,
-    open_parquet,
+    open_upgraded,
     read_events,
 )
-from schemas.metadata import EpisodeSummary, RowGroupIndex, TableMetadata, parse_metadata
+from schemas.metadata import EpisodeSummary, RowGroupIndex, TableMetadata
 from schemas.validate import RowNumbers, check_rows, conform
 
 __all__ = ["EventFile", "open_events"]
@@ -248,19 +248,7 @@ def open_events(path: str | Path) -> EventFile:
     Raises TableError for a missing or unreadable file, malformed metadata or a newer
     schema version (as :func:`~schemas.events.read_events` would, before any column).
     """
-    source, parquet, document, found = open_parquet(path)
-    # Migrations upgrade a table and its document together; the file's empty schema
-    # stands for the rows, which are upgraded as they are read.
-    _, upgraded = migrations.upgrade(
-        parquet.schema_arrow.empty_table(),
-        dict(document),
-        found=found,
-        current=SCHEMA_VERSION,
-        path=source,
-    )
-    metadata = parse_metadata(
-        source, upgraded, migrated_from=found if found < SCHEMA_VERSION else None
-    )
+    source, parquet, metadata, document, found = open_upgraded(path)
     return EventFile(source, parquet, metadata, document, found)
 
 
