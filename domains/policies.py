@@ -1,6 +1,6 @@
 """Policies that pick a global action from an observation and the action mask.
 
-A trained model (see ``stages.models``) and the baselines here share one protocol,
+A trained model (see ``stages.train.model_policy``) and the baselines here share one protocol,
 so ``simreel record`` can run any of them.
 """
 
