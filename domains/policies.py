@@ -16,6 +16,15 @@ if TYPE_CHECKING:
     from domains.recorder import RecordedEpisode
 
 
+def episode_draw_seed(seed: int, k: int) -> int:
+    """The seed of episode k's draws (random legal or sampled actions) in a run seeded `seed`.
+
+    Derived from (seed, k), so episode k draws the same actions however many episodes run
+    and however they are split (``simreel record``, evaluation chunks on Ray).
+    """
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+
+
 class Policy(Protocol):
     """Chooses the deciding actor's action."""
 

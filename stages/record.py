@@ -26,11 +26,16 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 import click
-import numpy as np
 from tqdm import tqdm
 
 from domains.env import MultiActorEnv
-from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy, play_episode
+from domains.policies import (
+    FirstLegalPolicy,
+    Policy,
+    RandomLegalPolicy,
+    episode_draw_seed,
+    play_episode,
+)
 from domains.recorder import RecordedEpisode
 from domains.registry import (
     describe_options,
@@ -231,7 +236,7 @@ def _policy_factory(
         seed = config.seed
 
         def random_policy(k: int) -> Policy:
-            return RandomLegalPolicy(_episode_seed(seed, k))
+            return RandomLegalPolicy(episode_draw_seed(seed, k))
 
         return random_policy, {
             "kind": "random",
@@ -252,7 +257,7 @@ def _policy_factory(
     seed = config.seed
 
     def sampled_policy(k: int) -> Policy:
-        sampled: Policy = models.SampledModelPolicy(model_policy, _episode_seed(seed, k))
+        sampled: Policy = models.SampledModelPolicy(model_policy, episode_draw_seed(seed, k))
         return sampled
 
     return sampled_policy, {
@@ -261,11 +266,6 @@ def _policy_factory(
         "seed": seed,
         "episode_seed": "numpy SeedSequence([seed, episode]).generate_state(1)[0]",
     }
-
-
-def _episode_seed(seed: int, k: int) -> int:
-    # Seeding from (seed, k) keeps episode k identical however many episodes run.
-    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 
 
 def _same(first: RecordedEpisode, other: RecordedEpisode) -> bool:

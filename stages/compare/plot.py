@@ -28,7 +28,6 @@ from numpy.typing import NDArray
 from schemas.provenance import simreel_version
 from stages.compare.intervals import CONFIDENCE, t_quantile
 from stages.compare.tables import ComparedTable
-from stages.inspect.cells import printable
 from stages.render.chart import (
     ChartFrame,
     column_corners,
@@ -54,6 +53,7 @@ from stages.render.pairing import describe_domain
 from stages.render.png import write_png
 from stages.render.provenance import domain_record, recorded_essentials, table_record
 from stages.render.series import Quantity, StepSeries, series
+from stages.terminal import printable
 
 WIDTH: Final = 1280
 HEIGHT: Final = 720

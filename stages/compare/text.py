@@ -1,7 +1,7 @@
 """``simreel compare``'s text: which tables, then one line per KPI with its intervals.
 
 Everything from a table (paths, policy words, KPI names) is escaped before it reaches
-the terminal (``stages.inspect.cells.printable``).
+the terminal (``stages.terminal.printable``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Final
 from stages.compare.intervals import CONFIDENCE, Interval
 from stages.compare.kpis import KpiComparison
 from stages.compare.tables import ComparedTable
-from stages.inspect.cells import columns, number, printable
+from stages.inspect.cells import columns, number
+from stages.terminal import printable
 
 _NOTE_WIDTH: Final = 88
 

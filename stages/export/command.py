@@ -24,7 +24,7 @@ from stages.export.model import OcelLog, Progress
 from stages.export.ocel_json import write_json
 from stages.export.ocel_sqlite import write_sqlite
 from stages.export.references import choose_references, default_things
-from stages.inspect.cells import printable
+from stages.terminal import printable
 
 FORMATS: Final[Mapping[str, str]] = {
     ".json": "json",

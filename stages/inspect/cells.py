@@ -2,28 +2,12 @@
 
 Text that comes from a table (paths, option values, KPI names, provenance,
 ``waiting_for`` values) may hold anything, including terminal escape sequences;
-:func:`printable` makes such text inert before it reaches the terminal.
+:func:`stages.terminal.printable` makes such text inert before it reaches the terminal.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-
-
-def printable(text: str) -> str:
-    """`text` with control and format characters written as escapes (``\\x1b``, ``\\u202e``).
-
-    Why: a table is data from anywhere; an ESC byte or a bidi override in a string
-    column must not recolour the terminal, move the cursor or reverse the line."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(ch).startswith("C") or ch in "\u2028\u2029"
-        else ch
-        for ch in text
-    )
 
 
 def columns(rows: Sequence[Sequence[str]]) -> list[str]:

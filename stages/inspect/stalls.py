@@ -25,9 +25,10 @@ import polars as pl
 
 from schemas.metadata import TableMetadata
 from schemas.vocabulary import Actor
-from stages.inspect.cells import listed, percent, printable, seconds
+from stages.inspect.cells import listed, percent, seconds
 from stages.inspect.figures import spread
 from stages.inspect.source import compact
+from stages.terminal import printable
 
 STALL_WORDS: Final = ("stalled", "stall", "waiting", "blocked", "idle", "starved")
 """Words of a state name that mark the actor as not working for want of something."""

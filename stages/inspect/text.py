@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from stages.inspect.cells import columns, flat, number, printable
+from stages.inspect.cells import columns, flat, number
 from stages.inspect.counters import counters_text
 from stages.inspect.levels import levels_text
 from stages.inspect.shares import state_share_text
 from stages.inspect.short_lived import short_lived_text
 from stages.inspect.stalls import stalls_text
+from stages.terminal import printable
 
 MAX_TEXT_EPISODES: Final = 10
 """Episodes listed in the text summary (``--json`` lists all)."""

@@ -25,7 +25,6 @@ import pygame
 
 from schemas.errors import RenderError
 from schemas.events import EventTable
-from stages.inspect.cells import printable
 from stages.render.kpi_card import KpiCard, kpi_rows
 from stages.render.labels import LETTERS, SIDE_COLOURS, policy_label, table_label
 from stages.render.layout import Layout, plan_layout
@@ -45,6 +44,7 @@ from stages.render.paintkit import (
 from stages.render.pairing import options_text
 from stages.render.series import counter, series
 from stages.render.world import World
+from stages.terminal import printable
 
 ENDED: Final[Colour] = (176, 42, 55)
 """The status of an episode that has ended (its panel holds its last state)."""

@@ -17,8 +17,9 @@ import pygame
 
 from schemas.metadata import EpisodeSummary
 from stages.episode_stats import REWARD
-from stages.inspect.cells import number, printable
+from stages.inspect.cells import number
 from stages.render.paintkit import INK, MUTED, PANEL, RULE, TRACK, Colour, Text, shadowed_panel
+from stages.terminal import printable
 
 ENDS: Final = "episode ends at (s)"
 """The last row: when each episode ended, which explains a frozen panel."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stages.inspect.cells import printable
 from stages.render.paintkit import CATEGORICAL, Colour
+from stages.terminal import printable
 
 LETTERS: Final = ("A", "B")
 """The two sides of a comparison: differences are always B - A."""

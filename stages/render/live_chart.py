@@ -21,7 +21,7 @@ from typing import Final
 
 import pygame
 
-from stages.inspect.cells import number, printable
+from stages.inspect.cells import number
 from stages.render.chart import ChartFrame, draw_steps, paint_axes, step_points, value_range
 from stages.render.paintkit import (
     INK,
@@ -35,6 +35,7 @@ from stages.render.paintkit import (
     shadowed_panel,
 )
 from stages.render.series import Quantity, StepSeries
+from stages.terminal import printable
 
 _PAD: Final = 20
 _TITLE_HEIGHT: Final = 50

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from schemas.errors import ConfigError
 from schemas.metadata import OptionValue, TableMetadata
-from stages.inspect.cells import printable
+from stages.terminal import printable
 
 
 def describe_domain(metadata: TableMetadata) -> str:

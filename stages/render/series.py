@@ -24,7 +24,8 @@ from numpy.typing import NDArray
 
 from schemas.errors import ConfigError
 from schemas.events import EventTable
-from stages.inspect.cells import listed, printable
+from stages.inspect.cells import listed
+from stages.terminal import printable
 
 SEPARATOR = "."
 """Between an actor and its attribute in a subject (``finished.count``); names are

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from domains.env import MultiActorEnv
-from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy
+from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy, episode_draw_seed
 from domains.registry import domain_factory, load_domain, resolve_options
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary
@@ -80,11 +80,6 @@ class _Player:
     model_path: Path | None = None
     model_bytes: bytes | None = None
     card: ModelCard | None = None
-
-
-def episode_draw_seed(seed: int, k: int) -> int:
-    """The seed of episode k's draws (random or sampled actions): ``simreel record``'s."""
-    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 
 
 class _Predicting:
