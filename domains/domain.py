@@ -99,6 +99,11 @@ class Domain(abc.ABC):
     them on the instance."""
     kpi_names: ClassVar[tuple[str, ...]] = ()
     """The keys :meth:`kpis` returns, in display order."""
+    training_defaults: ClassVar[Mapping[str, Any]] = {}
+    """Settings of ``simreel train`` that suit this domain better than the generic ones, by
+    ``TrainConfig`` field name (e.g. more evaluation episodes for a stochastic domain, or
+    the KPI to keep the best model by). ``TrainConfig.for_domain`` applies them under the
+    user's own; a model's card stores the settings it was made with in full."""
 
     @abc.abstractmethod
     def start(

@@ -6,12 +6,14 @@ so ``simreel record`` can run any of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
+    from domains.domain import Domain
     from domains.env import MultiActorEnv
     from domains.recorder import RecordedEpisode
 
@@ -33,6 +35,29 @@ class Policy(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """Provenance of the policy (kind, and for models: path and sha256)."""
+
+
+class LogitsNetwork(Protocol):
+    """A trained network that scores every action of many observations at once."""
+
+    def logits(self, observations: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        """One row of action logits per observation row; each row independent of the others."""
+
+
+class NetworkPolicy(Policy, Protocol):
+    """A policy that decides from its network's logits: the rollout batches such policies.
+
+    Several episodes' policies may share one network (:func:`domains.rollout.play` then asks
+    it once per step for all of them) and still decide apart, e.g. each drawing from its own
+    generator.
+    """
+
+    @property
+    def network(self) -> LogitsNetwork:
+        """The network whose logits :meth:`act_on_logits` takes."""
+
+    def act_on_logits(self, logits: NDArray[np.float64], mask: NDArray[np.bool_]) -> int:
+        """The action for one observation, given its row of logits and its mask."""
 
 
 class RandomLegalPolicy:
@@ -57,6 +82,26 @@ class FirstLegalPolicy:
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "first-legal"}
+
+
+PolicyFor = Callable[[int, "MultiActorEnv"], Policy]
+"""Episode k's policy, given the env that plays it (a rule reads that env's store)."""
+
+EPISODE_SEED_RULE = "numpy SeedSequence([seed, episode]).generate_state(1)[0]"
+"""How a drawing policy's per-episode seed is made (:func:`episode_draw_seed`), for provenance."""
+
+
+def baseline_policy_for(kind: str, seed: int, domain_class: type[Domain]) -> PolicyFor:
+    """Episode k's policy for a policy that needs no model: ``random``, ``first-legal`` or
+    one of the domain's baselines (KeyError for another name; callers validate first)."""
+    if kind == "random":
+        return lambda k, _env: RandomLegalPolicy(episode_draw_seed(seed, k))
+    if kind == "first-legal":
+        first_legal = FirstLegalPolicy()
+        return lambda _k, _env: first_legal
+    baseline = domain_class.baselines()[kind]
+    # A baseline reads the store of the env it plays, so each episode gets its own.
+    return lambda _k, env: baseline(env)
 
 
 def play_episode(env: MultiActorEnv, policy: Policy, *, seed: int) -> RecordedEpisode:

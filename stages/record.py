@@ -28,13 +28,13 @@ from typing import Any, Final, Literal, get_args
 import click
 from tqdm import tqdm
 
+from domains.domain import Domain
 from domains.env import MultiActorEnv
 from domains.policies import (
-    FirstLegalPolicy,
+    EPISODE_SEED_RULE,
     Policy,
-    RandomLegalPolicy,
-    episode_draw_seed,
-    play_episode,
+    PolicyFor,
+    baseline_policy_for,
 )
 from domains.recorder import RecordedEpisode
 from domains.registry import (
@@ -45,6 +45,7 @@ from domains.registry import (
     resolve_options,
     run_label,
 )
+from domains.rollout import play
 from schemas.atomic import refuse_to_replace, require_suffix
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary, write_events
@@ -179,22 +180,30 @@ def record(
     config.validate()
     domain_class = load_domain(config.domain)
     options = resolve_options(domain_class, config.options)
-    env = MultiActorEnv(domain_factory(domain_class, options), record=True)
-    make_policy, description = _policy_factory(config, env, options)
+    make_domain = domain_factory(domain_class, options)
+    policy_for, description = _policy_for(config, domain_class, options)
     recorded: list[RecordedEpisode] = []
     bar = tqdm(
-        range(config.episodes),
+        total=config.episodes,
         desc="episodes",
         unit="ep",
         # None: show the bar only on a terminal, never in logs or captured output.
         disable=None if progress else True,
         leave=False,
     )
-    for k in bar:
-        episode = play_episode(env, make_policy(k), seed=config.seed + k)
-        recorded.append(episode)
-        if on_episode is not None:
-            on_episode(_summary(k, episode))
+    with bar:
+        for played in play(
+            lambda: MultiActorEnv(make_domain, record=True),
+            policy_for,
+            range(config.episodes),
+            config.seed,
+        ):
+            if played.recorded is None:  # the envs record; this would be a rollout bug
+                raise RuntimeError("the rollout finished an episode without its intervals")
+            recorded.append(played.recorded)
+            bar.update(1)
+            if on_episode is not None:
+                on_episode(_summary(played.episode, played.recorded))
     provenance = {
         "policy": description,
         "domain": {
@@ -228,44 +237,23 @@ def record(
     )
 
 
-def _policy_factory(
-    config: RecordConfig, env: MultiActorEnv, options: Mapping[str, str]
-) -> tuple[Callable[[int], Policy], dict[str, Any]]:
-    """A function giving episode k's policy, and the policy's provenance description."""
-    if config.policy == "random":
-        seed = config.seed
-
-        def random_policy(k: int) -> Policy:
-            return RandomLegalPolicy(episode_draw_seed(seed, k))
-
-        return random_policy, {
-            "kind": "random",
-            "seed": seed,
-            "episode_seed": "numpy SeedSequence([seed, episode]).generate_state(1)[0]",
-        }
-    if config.policy == "first-legal":
-        first_legal = FirstLegalPolicy()
-        return (lambda _k: first_legal), first_legal.describe()
-    baselines = env.domain.baselines()
-    if config.policy in baselines:
-        baseline = baselines[config.policy](env)
-        return (lambda _k: baseline), baseline.describe()
+def _policy_for(
+    config: RecordConfig, domain_class: type[Domain], options: Mapping[str, str]
+) -> tuple[PolicyFor, dict[str, Any]]:
+    """Episode k's policy (for the env playing it), and the policy's provenance description."""
+    drawn = {"seed": config.seed, "episode_seed": EPISODE_SEED_RULE}
+    env = MultiActorEnv(domain_factory(domain_class, options))
+    if config.policy != "model":
+        policy_for = baseline_policy_for(config.policy, config.seed, domain_class)
+        if config.policy == "random":
+            return policy_for, {"kind": "random", **drawn}
+        return policy_for, policy_for(0, env).describe()
     model_policy, description = _load_model(config.model, config.domain, env, options)
-    if not config.sample:
-        return (lambda _k: model_policy), description
     models = importlib.import_module("stages.train.model_policy")
-    seed = config.seed
-
-    def sampled_policy(k: int) -> Policy:
-        sampled: Policy = models.SampledModelPolicy(model_policy, episode_draw_seed(seed, k))
-        return sampled
-
-    return sampled_policy, {
-        **description,
-        "sampled": True,
-        "seed": seed,
-        "episode_seed": "numpy SeedSequence([seed, episode]).generate_state(1)[0]",
-    }
+    policy_for = models.model_policy_for(model_policy, config.sample, config.seed)
+    if not config.sample:
+        return policy_for, description
+    return policy_for, {**description, "sampled": True, **drawn}
 
 
 def _same(first: RecordedEpisode, other: RecordedEpisode) -> bool:

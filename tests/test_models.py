@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from schemas.errors import ModelError
 from schemas.provenance import sha256_file
 from stages.train import model_card
 from stages.train.config import TrainConfig
-from stages.train.model_card import DEFAULT_MODEL, load_model_card
+from stages.train.model_card import DEFAULT_MODEL, card_path, load_model_card
 from stages.train.model_policy import ModelPolicy, check_model_fits, load_policy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,21 +48,25 @@ def test_committed_model_finishes_28_items_deterministically() -> None:
     card = policy.card
     assert card.complete
     assert card.domain_id == "factory"
-    assert card.best_finished_items == 28.0
+    assert (card.select_by, card.best_score) == ("finished_items", 28.0)
     # made by a bare `simreel train` (SB3 finishes the last rollout, so a learner may pass
-    # the budget by less than one rollout)
-    assert {**card.config, "progress": None} == {**TrainConfig().to_json(), "progress": None}
+    # the budget by less than one rollout). The card predates validation seeds: it evaluated
+    # on the run's seed, the same episode in the deterministic factory.
+    made_by = TrainConfig.from_json(card.config, card_path(DEFAULT_MODEL))
+    bare = TrainConfig.for_domain("factory")
+    assert made_by.eval_seed == card.seed != bare.eval_seed
+    assert replace(made_by, progress=True, eval_seed=0) == replace(bare, eval_seed=0)
     rollout = card.config["n_steps"] * card.config["n_envs"]
     assert card.config["timesteps"] <= card.timesteps < card.config["timesteps"] + rollout
     assert len(card.members) == card.config["population"] > 1
     (chosen,) = [member for member in card.members if member.chosen]
-    assert (chosen.best_finished_items, chosen.best_timestep) == (28.0, card.best_timestep)
+    assert (chosen.best_score, chosen.best_timestep) == (28.0, card.best_timestep)
     assert _play(env, policy) == 28.0
     assert _play(env, policy) == 28.0, "the same model must replay the same episode"
     described = policy.describe()
     assert described["kind"] == "model"
     assert described["sha256"] == sha256_file(DEFAULT_MODEL)
-    assert described["card"]["best_finished_items"] == 28.0
+    assert described["card"]["best_score"] == 28.0
 
 
 @pytest.fixture
@@ -88,7 +93,7 @@ _MEMBER = {
     "member": 0,
     "seed": 0,
     "timesteps": 10,
-    "best_finished_items": 1.0,
+    "best_score": 1.0,
     "best_timestep": 5,
     "best_wall_seconds": 1.0,
     "chosen": True,
@@ -145,9 +150,9 @@ def test_card_missing_a_field(model_copy: Path) -> None:
         ("complete", 1, r"field 'complete' must be true or false, found 1 \(int\)"),
         ("observation_shape", [26.5], r"field 'observation_shape' must be a list of integers"),
         ("library_versions", {"torch": 2}, r"field 'library_versions' must be an object of str"),
-        ("evaluations", [{"timestep": 0}], r"field 'evaluations' must be a list of \{timestep"),
-        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 3"),
-        ("members", [{"member": 0}], r"field 'members' must be a list of \{best_finished_items"),
+        ("evaluations", [{"timestep": 0}], r"field 'evaluations' must be a list of \{episodes, kpis"),
+        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 4"),
+        ("members", [{"member": 0}], r"field 'members' must be a list of \{best_score"),
         (
             "members",
             [{**_MEMBER, "chosen": "yes"}],
@@ -168,7 +173,7 @@ def test_card_of_format_1_still_reads_as_one_learner(model_copy: Path) -> None:
     _edit_card(model_copy, card_format=1, members=_DELETE)
     card = load_model_card(model_copy)
     assert (card.card_format, card.members) == (1, ())
-    assert card.best_finished_items == 28.0
+    assert card.best_score == 28.0
 
 
 def test_card_of_format_2_still_reads_as_made_with_no_domain_options(model_copy: Path) -> None:

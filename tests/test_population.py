@@ -67,8 +67,8 @@ def test_population_keeps_the_chosen_learners_model_and_lists_every_learner(
     assert learner_card.config["population"] == 1
     assert learner_card.seed == chosen.seed
     assert card.evaluations == learner_card.evaluations
-    assert (card.best_finished_items, card.best_timestep) == (
-        chosen.best_finished_items,
+    assert (card.best_score, card.best_timestep) == (
+        chosen.best_score,
         chosen.best_timestep,
     )
     for member in card.members:
@@ -81,8 +81,8 @@ def test_learner_zero_trains_exactly_as_a_single_learner_with_the_run_seed(
 ) -> None:
     single = train(_tiny(tmp_path, population=1)).card
     learner_zero = load_model_card(member_dir(population_run.model_path.parent, 0) / "model.zip")
-    assert [e.finished_items for e in single.evaluations] == [
-        e.finished_items for e in learner_zero.evaluations
+    assert [e.score for e in single.evaluations] == [
+        e.score for e in learner_zero.evaluations
     ]
     # The zips differ in their saved settings (output folder); the weights must not.
     single_weights = _weights(tmp_path / "model.zip")

@@ -126,7 +126,7 @@ def test_ctrl_c_stops_every_learner_with_a_checkpoint_and_exits_130(tmp_path: Pa
 
 
 def _curve(evaluations: tuple[Evaluation, ...]) -> list[tuple[int, float]]:
-    return [(e.timestep, e.finished_items) for e in evaluations]
+    return [(e.timestep, e.score) for e in evaluations]
 
 
 def _same_weights(first: Path, second: Path) -> bool:

@@ -83,16 +83,15 @@ def test_interrupted_recording_leaves_no_file(
 ) -> None:
     out = tmp_path / "t.parquet"
     out.write_bytes(b"previous table")
-    real = record_module.play_episode
-    calls = []
+    real = record_module.play
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        for number, played in enumerate(real(*args, **kwargs)):
+            if number == 1:
+                raise KeyboardInterrupt
+            yield played
 
-    monkeypatch.setattr(record_module, "play_episode", interrupted)
+    monkeypatch.setattr(record_module, "play", interrupted)
     code, _, err = _run(
         ["record", "--policy", "random", "--episodes", "3", "--out", str(out)], capsys
     )

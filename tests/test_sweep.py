@@ -74,7 +74,7 @@ def test_a_sweep_writes_one_results_table_that_polars_reads(finished: SweepResul
         rows = table.filter(pl.col("run") == summary.run.index).sort("timestep")
         card = load_model_card(out / "runs" / f"run-{summary.run.index:03d}" / "model.zip")
         assert rows["timestep"].to_list() == [e.timestep for e in card.evaluations]
-        assert rows["kpi"].to_list() == [e.finished_items for e in card.evaluations]
+        assert rows["kpi"].to_list() == [e.score for e in card.evaluations]
         assert rows["wall_seconds"].to_list() == [e.wall_seconds for e in card.evaluations]
         assert set(rows["run_wall_seconds"].to_list()) == {card.wall_seconds}
         assert rows["chosen"].all()
@@ -104,8 +104,8 @@ def test_a_run_of_a_sweep_is_the_training_run_of_its_config(
         TrainConfig(**{**SETTINGS, "progress": False}, learning_rate=1e-3, seed=1, out_dir=tmp_path)
     ).card
     swept = finished.finished[3].card
-    assert [(e.timestep, e.finished_items) for e in swept.evaluations] == [
-        (e.timestep, e.finished_items) for e in alone.evaluations
+    assert [(e.timestep, e.score) for e in swept.evaluations] == [
+        (e.timestep, e.score) for e in alone.evaluations
     ]
     assert swept.config["learning_rate"] == run.values["learning_rate"]
 
@@ -172,7 +172,7 @@ def test_seeds_and_values_parse_and_bad_ones_say_how() -> None:
     assert parse_seeds("0-3") == (0, 1, 2, 3)
     assert parse_seeds("0,3 7") == (0, 3, 7)
     assert parse_value("net_arch", "64x32") == (64, 32)
-    assert parse_value("target_items", "none") is None
+    assert parse_value("stop_at", "none") is None
     assert parse_value("n_envs", "4") == 4
     with pytest.raises(ConfigError, match=r"--seeds \(3-1\): '3-1' is not a seed or a range"):
         parse_seeds("3-1")
@@ -235,6 +235,6 @@ def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["sweep", "--help"], capsys)
     assert code == 0
     assert "Example:" in out
-    assert "simreel sweep --seeds 0-9 --set target_items=28" in out
+    assert "simreel sweep --seeds 0-9 --set stop_at=28" in out
     for flag in ("--set", "--grid", "--list", "--resume", "--address", "--force"):
         assert flag in out

@@ -17,7 +17,7 @@ from schemas.provenance import sha256_file
 from stages.cli import main
 from stages.train.cli import train_command
 from stages.train.config import TrainConfig, TrainingInterrupted, TrainResult
-from stages.train.model_card import load_model_card
+from stages.train.model_card import Evaluation, load_model_card
 from stages.train.model_policy import load_policy
 from stages.train.run import train
 from tests.train_helpers import tiny_config
@@ -50,7 +50,7 @@ def test_train_writes_a_model_and_a_valid_card(tiny_run: TrainResult) -> None:
     assert card.action_count == 10
     # timestep 0, then every 256 steps (checked at rollout starts: 128, 256, ...), then the end
     assert [e.timestep for e in card.evaluations] == [0, 256, 512]
-    assert card.best_finished_items == max(e.finished_items for e in card.evaluations)
+    assert card.best_score == max(e.score for e in card.evaluations)
     assert card.library_versions["sb3-contrib"] != "not installed"
     assert not list(tmp_path.glob("*.partial*")), "atomic writes left temporary files"
     policy = load_policy(result.model_path, make_factory_env())
@@ -61,11 +61,11 @@ def _script_evaluations(monkeypatch: pytest.MonkeyPatch, results: list[float]) -
     """Evaluation k returns results[k] (the last one from then on) instead of playing."""
     calls = {"n": 0}
 
-    def evaluate(*_args: Any) -> float:
+    def evaluate(_self: Any, _model: Any, timestep: int, wall_seconds: float) -> Evaluation:
         calls["n"] += 1
-        return results[min(calls["n"], len(results)) - 1]
+        return Evaluation(timestep, wall_seconds, results[min(calls["n"], len(results)) - 1])
 
-    monkeypatch.setattr(train_module, "_evaluate", evaluate)
+    monkeypatch.setattr(train_module._Validation, "evaluate", evaluate)
 
 
 def test_best_is_the_earliest_of_the_most_items(
@@ -73,19 +73,19 @@ def test_best_is_the_earliest_of_the_most_items(
 ) -> None:
     _script_evaluations(monkeypatch, [1.0, 3.0, 2.0, 3.0, 3.0])
     card = train(_tiny(tmp_path, timesteps=1024)).card
-    assert [e.finished_items for e in card.evaluations] == [1.0, 3.0, 2.0, 3.0, 3.0]
-    assert (card.best_finished_items, card.best_timestep) == (3.0, 256)
+    assert [e.score for e in card.evaluations] == [1.0, 3.0, 2.0, 3.0, 3.0]
+    assert (card.best_score, card.best_timestep) == (3.0, 256)
     assert card.best_wall_seconds == card.evaluations[1].wall_seconds
 
 
-def test_target_items_stops_training_once_reached(
+def test_stop_at_stops_training_once_reached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _script_evaluations(monkeypatch, [0.0, 3.0])
-    card = train(_tiny(tmp_path, timesteps=4096, target_items=3.0)).card
+    card = train(_tiny(tmp_path, timesteps=4096, stop_at=3.0)).card
     # reached at the evaluation of timestep 256; the very next env step stops training
     assert card.timesteps == 257
-    assert (card.best_finished_items, card.best_timestep) == (3.0, 256)
+    assert (card.best_score, card.best_timestep) == (3.0, 256)
 
 
 def test_help_has_an_example() -> None:
@@ -151,16 +151,16 @@ def test_config_errors_name_the_field() -> None:
 
 def _interrupt_at_evaluation(monkeypatch: pytest.MonkeyPatch, number: int) -> None:
     """Make the `number`-th evaluation raise KeyboardInterrupt, as Ctrl-C would."""
-    real = train_module._evaluate
+    real = train_module._Validation.evaluate
     calls = {"n": 0}
 
-    def evaluate(*args: Any) -> float:
+    def evaluate(*args: Any) -> Evaluation:
         calls["n"] += 1
         if calls["n"] == number:
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(train_module, "_evaluate", evaluate)
+    monkeypatch.setattr(train_module._Validation, "evaluate", evaluate)
 
 
 def test_ctrl_c_writes_a_checkpoint_that_resumes(

@@ -171,7 +171,7 @@ def test_a_finished_run_writes_a_checkpoint_that_the_printed_command_trains_on(
     assert resumed.timesteps == 1024
     assert [e.timestep for e in resumed.evaluations] == [0, 256, 512, 768, 1024]
     assert resumed.evaluations[:3] == first.evaluations
-    assert resumed.best_finished_items >= first.best_finished_items
+    assert resumed.best_score >= first.best_score
     assert resumed.wall_seconds > first.wall_seconds
     again = load_model_card(checkpoint)
     assert (again.complete, again.timesteps) == (True, 1024)

@@ -27,7 +27,10 @@ TINY: dict[str, Any] = {
 
 def tiny_config(out_dir: Path, **overrides: Any) -> TrainConfig:
     """:data:`TINY` writing into `out_dir`, with `overrides` applied."""
-    return TrainConfig(out_dir=out_dir, **{**TINY, **overrides})
+    settings = {**TINY, **overrides}
+    domain = settings.pop("domain", "factory")
+    options = settings.pop("options", None)
+    return TrainConfig.for_domain(domain, options, out_dir=out_dir, **settings)
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,18 @@ from typing import Any
 
 import click
 
-from domains.registry import load_domain, parse_option_pairs
+from domains.registry import parse_option_pairs
 from schemas.errors import ConfigError
+from stages.episode_stats import REWARD
 from stages.record import domain_options_flag
 from stages.train.cluster import RaySettings
 from stages.train.config import (
     TrainConfig,
     TrainingInterrupted,
-    format_items,
-    headline_kpi,
+    format_score,
     option_flag,
 )
-from stages.train.model_card import card_path, load_model_card
+from stages.train.model_card import ModelCard, card_path, load_model_card
 from stages.train.run import train
 from stages.train.sweep import (
     SweepConfig,
@@ -95,8 +95,15 @@ def _option(name: str, kind: Any, help_text: str, **extra: Any) -> Any:
 )
 @_option("population", int, "Independent learners trained side by side as Ray tasks.")
 @_option("eval_freq", int, "Timesteps between deterministic evaluations.")
-@_option("eval_episodes", int, "Episodes per evaluation.")
-@_option("target_items", float, "Stop once an evaluation finishes this many items.")
+@_option("eval_episodes", int, "Validation episodes per evaluation.")
+@_option("eval_seed", int, "Validation episode k is reset with eval-seed + k.")
+@_option(
+    "select_by",
+    str,
+    "Keep the model that is best by this: reward (mean episode reward) or a KPI's mean "
+    "(e.g. finished_items, survived).",
+)
+@_option("stop_at", float, "Stop once an evaluation's --select-by value reaches this.")
 @_option(
     "out_dir",
     click.Path(path_type=Path, file_okay=False),
@@ -138,8 +145,16 @@ def train_command(
     local Ray started for the run (its files in <out-dir>/ray/), or with --address (or
     RAY_ADDRESS) on an existing Ray cluster, unchanged; --population 1 trains in this
     process, without Ray.
-    Every setting defaults to the configuration that made the committed model, so a
-    bare `simreel train` makes it again (in data/models/factory-seed0/).
+    Every setting defaults to the configuration that made the committed model of the
+    domain, so a bare `simreel train` makes the factory's again (in
+    data/models/factory-seed0/), and `simreel train --domain cashier` the cashier's. A
+    domain may set its own defaults over the generic ones shown here (the cashier
+    evaluates on 200 validation episodes and keeps the best mean reward); the card,
+    model.json, stores every setting a run used.
+
+    Every evaluation plays the deterministic policy on the same validation episodes
+    (--eval-episodes of them, reset with --eval-seed + k: never training episodes, nor
+    `simreel evaluate`'s held-out ones) and the best by --select-by is kept.
 
     Every run ends by writing a resumable checkpoint, and Ctrl-C writes one too.
     --resume continues it with the run's own settings (options given with --resume
@@ -153,12 +168,13 @@ def train_command(
         simreel train --resume data/models/factory-seed2/checkpoint.zip --timesteps 1000000
         simreel train --domain cashier --option dispatcher=automatic --timesteps 20000
             # writes data/models/cashier-automatic-seed0/
+        simreel train --select-by finished_items --stop-at 28 --seed 3
         simreel train --out-dir data/models/factory   # replace the committed model
     """
     given = {name: value for name, value in options.items() if value is not None}
     if option_pairs:
         given["options"] = parse_option_pairs(option_pairs)
-    base = _DEFAULTS
+    base = TrainConfig.for_domain(given.get("domain", _DEFAULTS.domain), given.get("options"))
     if "resume" in given and Path(given["resume"]).is_file():
         card = load_model_card(Path(given["resume"]))
         base = TrainConfig.from_json(card.config, card_path(Path(given["resume"])))
@@ -171,18 +187,29 @@ def train_command(
         click.echo(str(interrupted), err=True)
         sys.exit(130)
     card = result.card
-    headline = headline_kpi(load_domain(config.domain))
     chosen = [member.member for member in card.members if member.chosen]
     done = max([card.timesteps, *(member.timesteps for member in card.members)])
     click.echo(
         ("" if not chosen else f"learner {chosen[0]} of {len(card.members)}: ")
-        + f"best {headline.replace('_', ' ')} {format_items(card.best_finished_items)} "
-        f"(first at timestep "
+        + f"best {best_text(card)} (first at timestep "
         f"{card.best_timestep}, {card.best_wall_seconds:.0f} s); {card.timesteps} timesteps "
         f"in {card.wall_seconds:.0f} s; wrote {result.model_path} and {result.card_path}; "
         f"train on with: simreel train --resume {result.checkpoint_path} "
         f"--timesteps {2 * done}"
     )
+
+
+def best_text(card: ModelCard) -> str:
+    """``mean reward 0.352 ± 0.041 over 200 validation episodes`` or ``finished items 28``."""
+    name = "mean reward" if card.select_by == REWARD else card.select_by.replace("_", " ")
+    text = f"{name} {format_score(card.best_score)}"
+    best = [e for e in card.evaluations if e.timestep == card.best_timestep]
+    if best and best[0].episodes > 1:
+        evaluation = best[0]
+        if card.select_by == REWARD and evaluation.reward_half_width is not None:
+            text += f" ± {evaluation.reward_half_width:.3f}"
+        text += f" over {evaluation.episodes} validation episodes"
+    return text
 
 
 def _pairs(flag: str, given: tuple[str, ...], *, many: bool) -> dict[str, Any]:
@@ -215,7 +242,7 @@ def _pairs(flag: str, given: tuple[str, ...], *, many: bool) -> dict[str, Any]:
     "settings",
     multiple=True,
     metavar="FIELD=VALUE",
-    help="A training setting for every run (repeatable), e.g. --set target_items=28.",
+    help="A training setting for every run (repeatable), e.g. --set stop_at=28.",
 )
 @click.option(
     "--grid",
@@ -278,7 +305,7 @@ def sweep_command(
 
     \b
     Example:
-        simreel sweep --seeds 0-9 --set target_items=28
+        simreel sweep --seeds 0-9 --set stop_at=28
         simreel sweep --seeds 0-2 --grid learning_rate=3e-4,1e-3 --grid n_epochs=5,10
         simreel sweep --list n_steps=128,256 --list batch_size=128,256 --seeds 0,1
         simreel sweep --resume data/sweeps/factory-sweep-1a2b3c4d
@@ -307,13 +334,12 @@ def sweep_command(
     except SweepInterrupted as interrupted:
         click.echo(str(interrupted), err=True)
         sys.exit(130)
-    kpi = headline_kpi(load_domain(config.domain))
     for summary in result.finished:
-        click.echo(summary_line(summary, kpi))
-    target = config.settings.get("target_items")
+        click.echo(summary_line(summary, summary.card.select_by))
+    target = config.settings.get("stop_at")
     if target is not None:
-        reached = sum(s.card.best_finished_items >= target for s in result.finished)
-        click.echo(f"{reached} of {len(result.finished)} runs reached {format_items(target)}")
+        reached = sum(s.card.best_score >= target for s in result.finished)
+        click.echo(f"{reached} of {len(result.finished)} runs reached {format_score(target)}")
     click.echo(
         f"trained {result.trained} of {len(result.finished)} runs; wrote {result.results_path} "
         f"and {result.curves_path}"

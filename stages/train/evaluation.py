@@ -8,50 +8,48 @@ call, or a cluster: :mod:`stages.train.cluster`), and returns one
 :func:`stages.episode_stats.kpi_stats` turns them into mean, spread, standard error,
 minimum and maximum.
 
-Episode k is reset with ``seed + k``, and a policy that draws (random, a sampled model)
-draws from a generator seeded with ``(seed, k)`` alone: the conventions of ``simreel
-record``, so the figures of an episode never depend on which process played it, how
-the episodes were split, or how many ran before it. One process (``ray=None``) and any
-number of chunks return the same summaries, bit for bit. A model's network runs on one
-torch thread everywhere, so its arithmetic is the same in every process too.
+Every chunk plays its episodes with :func:`domains.rollout.play`, the rollout of
+``simreel record`` too, many envs side by side with one network call per step. Episode k
+is reset with ``seed + k``, and a policy that draws (random, a sampled model) draws from
+a generator seeded with ``(seed, k)`` alone, so the figures of an episode never depend
+on which process played it, how the episodes were split, or how many ran beside it. One
+process (``ray=None``) and any number of chunks return the same summaries, bit for bit.
+A model travels to the chunks as its numpy network, so no task loads torch.
 
-:func:`play_episodes` is the loop both use, and train's periodic evaluation of the model
-being trained (:mod:`stages.train.learner`) too.
+:data:`HELD_OUT_SEED` is where evaluation episodes start by default: far from the seeds
+training steps its envs with (the run's seed + env index) and from the validation
+episodes training picks its best model on (``TrainConfig.eval_seed``), so the figure
+printed is not the one the choice was made on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
-from numpy.typing import NDArray
-
+from domains.domain import Domain
 from domains.env import MultiActorEnv
-from domains.policies import FirstLegalPolicy, Policy, RandomLegalPolicy, episode_draw_seed
+from domains.policies import PolicyFor, baseline_policy_for
 from domains.registry import domain_factory, load_domain, resolve_options
+from domains.rollout import PlayedEpisode, play
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary
 from stages.train.cluster import RaySettings, ray_session
-from stages.train.model_card import ModelCard, default_model, load_model_card
-from stages.train.model_policy import (
-    ModelPolicy,
-    SampledModelPolicy,
-    load_policy,
-    policy_from_bytes,
-)
+from stages.train.model_card import default_model
+from stages.train.model_policy import ModelPolicy, load_policy, model_policy_for
 
 CHUNKS_PER_CPU: Final = 4
 """Chunks per CPU of the cluster: enough that a slow chunk does not hold up the end, and
-that the progress bar moves; few enough that each task's set-up (a model load) is small."""
+that the progress bar moves; few enough that each task's set-up is small."""
 MAX_EPISODES: Final = 1_000_000
 """A guard against a typo (each episode is a full simulation)."""
+HELD_OUT_SEED: Final = 2_000_000
+"""Default seed of evaluation episode 0: apart from training's envs and validation episodes."""
 ON_RAY: Final = RaySettings()
 """Ray as :func:`evaluate` uses it by default: the one running, else ``$RAY_ADDRESS``, else a
 local Ray for the call."""
@@ -73,66 +71,39 @@ class PolicySource:
 
 @dataclass(frozen=True)
 class _Player:
-    """A policy source made ready to ship: the model's bytes travel, not its path."""
+    """A policy source made ready to ship: a model travels as its numpy network."""
 
     policy: str
     sample: bool
-    model_path: Path | None = None
-    model_bytes: bytes | None = None
-    card: ModelCard | None = None
+    model: ModelPolicy | None = None
 
 
-class _Predicting:
-    """A model being trained, as a deterministic Policy (its masked argmax)."""
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-
-    def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
-        action, _ = self._model.predict(observation, action_masks=mask, deterministic=True)
-        return int(action)
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": "model", "training": True}
-
-
-def predicting(model: Any) -> Policy:
-    """A MaskablePPO model (e.g. the one being trained) as a deterministic Policy."""
-    return _Predicting(model)
-
-
-def play_episodes(
-    env: MultiActorEnv,
-    policy_for: Callable[[int], Policy],
-    episodes: Iterable[int],
+def policy_for(
+    policy: str,
     seed: int,
-) -> list[EpisodeSummary]:
-    """Play episode k of `episodes` (reset with ``seed + k``, policy ``policy_for(k)``).
+    domain_class: type[Domain],
+    model: ModelPolicy | None = None,
+    *,
+    sample: bool = False,
+) -> PolicyFor:
+    """Episode k's policy for any policy name (a ``model`` needs its loaded `model`)."""
+    if policy != "model":
+        return baseline_policy_for(policy, seed, domain_class)
+    if model is None:
+        raise ValueError("policy 'model' needs the loaded model")
+    return model_policy_for(model, sample, seed)
 
-    The env need not record: the summaries carry KPIs, total reward and end time, and
-    ``rows`` is 0 (no intervals were kept).
-    """
-    summaries = []
-    for k in episodes:
-        observation, _ = env.reset(seed=seed + k)
-        policy = policy_for(k)
-        total, done, info = 0.0, False, dict[str, Any]()
-        while not done:
-            action = policy.act(observation, env.action_masks())
-            observation, reward, terminated, truncated, info = env.step(action)
-            total += reward
-            done = terminated or truncated
-        summaries.append(
-            EpisodeSummary(
-                episode=k,
-                seed=seed + k,
-                total_reward=float(total),
-                end_time=float(env.sim_time),
-                rows=0,
-                kpis={name: float(value) for name, value in info.get("kpis", {}).items()},
-            )
-        )
-    return summaries
+
+def summary(played: PlayedEpisode) -> EpisodeSummary:
+    """A played episode as the summary evaluation and record report."""
+    return EpisodeSummary(
+        episode=played.episode,
+        seed=played.seed,
+        total_reward=played.total_reward,
+        end_time=played.end_time,
+        rows=0 if played.recorded is None else len(played.recorded),
+        kpis=dict(played.kpis),
+    )
 
 
 def evaluate(
@@ -191,13 +162,13 @@ def _check(
 
 
 def _prepare(source: PolicySource, domain: str, options: Mapping[str, str]) -> _Player:
-    """Check a model against the domain here, once, and read its bytes to ship them."""
+    """Check a model against the domain here, once, and keep only its network to ship."""
     if source.policy != "model":
         return _Player(source.policy, source.sample)
     path = Path(source.model) if source.model is not None else default_model(domain)
     env = MultiActorEnv(domain_factory(load_domain(domain), options))
-    load_policy(path, env, options)  # ModelError if missing, changed or made for another env
-    return _Player("model", source.sample, path, path.read_bytes(), load_model_card(path))
+    # ModelError if missing, changed or made for another env.
+    return _Player("model", source.sample, load_policy(path, env, options))
 
 
 def _play(
@@ -210,49 +181,20 @@ def _play(
     bar: Any = None,
 ) -> list[EpisodeSummary]:
     """Episodes start..stop-1 in this process (a Ray task runs exactly this)."""
-    env = MultiActorEnv(domain_factory(load_domain(domain), options))
-    policy_for = _policies(player, env, seed)
+    domain_class = load_domain(domain)
+    make_domain = domain_factory(domain_class, options)
+    episodes = play(
+        lambda: MultiActorEnv(make_domain),
+        policy_for(player.policy, seed, domain_class, player.model, sample=player.sample),
+        range(start, stop),
+        seed,
+    )
     summaries = []
-    with _one_torch_thread(player.policy == "model"):
-        for k in range(start, stop):
-            summaries += play_episodes(env, policy_for, (k,), seed)
-            if bar is not None:
-                bar.update(1)
+    for played in episodes:
+        summaries.append(summary(played))
+        if bar is not None:
+            bar.update(1)
     return summaries
-
-
-@contextlib.contextmanager
-def _one_torch_thread(model: bool) -> Iterator[None]:
-    """A model's network on one torch thread: the same arithmetic in every process."""
-    if not model:
-        yield
-        return
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _policies(player: _Player, env: MultiActorEnv, seed: int) -> Callable[[int], Policy]:
-    """Episode k's policy; those that draw get a generator of their own per episode."""
-    if player.policy == "random":
-        return lambda k: RandomLegalPolicy(episode_draw_seed(seed, k))
-    if player.policy == "first-legal":
-        first_legal = FirstLegalPolicy()
-        return lambda _k: first_legal
-    if player.policy != "model":
-        baseline = env.domain.baselines()[player.policy](env)
-        return lambda _k: baseline
-    if player.model_bytes is None or player.model_path is None or player.card is None:
-        raise RuntimeError("a model player without its model")  # _prepare always sets them
-    model: ModelPolicy = policy_from_bytes(player.model_bytes, player.model_path, player.card)
-    if player.sample:
-        return lambda k: SampledModelPolicy(model, episode_draw_seed(seed, k))
-    return lambda _k: model
 
 
 def _chunks(episodes: int, size: int) -> list[tuple[int, int]]:
@@ -280,7 +222,7 @@ def _on_ray(
         import ray
 
         size = chunk_episodes or max(1, math.ceil(episodes / (session.cpus * CHUNKS_PER_CPU)))
-        shipped = ray.put(player)  # one copy of the model for every chunk
+        shipped = ray.put(player)  # one copy of the network for every chunk
         refs = {
             _remote_play().remote(shipped, domain, dict(options), start, stop, seed): start
             for start, stop in _chunks(episodes, size)
@@ -294,7 +236,7 @@ def _on_ray(
                 done[refs[ref]] = chunk
                 if bar is not None:
                     bar.update(len(chunk))
-    return [summary for start in sorted(done) for summary in done[start]]
+    return [result for start in sorted(done) for result in done[start]]
 
 
 def _bar(show: bool, episodes: int) -> Any:

@@ -2,8 +2,9 @@
 
 :func:`train_learner` trains one learner into an output directory, which receives:
 
-* ``model.zip``: the model whose deterministic evaluation reached the highest value of
-  the domain's headline KPI (ties go to the earliest), as an SB3 MaskablePPO save;
+* ``model.zip``: the model whose deterministic evaluation on the validation episodes
+  scored best by ``config.select_by`` (the mean reward or a KPI's mean; ties go to the
+  earliest), as an SB3 MaskablePPO save;
 * ``model.json``: its card (:class:`stages.train.model_card.ModelCard`): config, seed,
   timesteps, wall time, evaluation history, spaces, library versions, git commit, sha256;
 * ``checkpoint.zip``/``checkpoint.json``: the latest weights and their card, so that
@@ -29,6 +30,8 @@ from typing import Any, Protocol
 from domains.domain import Domain
 from domains.env import MultiActorEnv
 from domains.registry import domain_factory, resolve_options
+from domains.rollout import DEFAULT_WIDTH as WIDTH
+from domains.rollout import play
 from schemas.atomic import atomic_output
 from schemas.errors import ConfigError, ModelError
 from schemas.provenance import git_commit, library_versions, sha256_file, system_info
@@ -38,13 +41,13 @@ from stages.train.config import (
     TrainConfig,
     TrainingInterrupted,
     TrainResult,
-    format_items,
-    headline_kpi,
+    format_score,
     resume_budget_error,
 )
-from stages.train.evaluation import play_episodes, predicting
+from stages.train.evaluation import policy_for, summary
 from stages.train.model_card import CARD_FORMAT, Evaluation, ModelCard, load_model_card, write_card
-from stages.train.model_policy import action_count
+from stages.train.model_policy import ModelPolicy, action_count
+from stages.train.policy_network import from_sb3
 
 
 class LearnerHooks(Protocol):
@@ -120,6 +123,7 @@ def _train(
     venv = vec_class([_EnvFactory(make_domain) for _ in range(config.n_envs)])
     venv.seed(config.seed)
     eval_env = MultiActorEnv(make_domain)
+    validation = _Validation(make_domain, config)
     try:
         if resume is not None:
             model = MaskablePPO.load(
@@ -135,7 +139,7 @@ def _train(
                 policy_kwargs={"net_arch": list(config.net_arch)},
                 **_ppo_args(config),
             )
-        callback = _Callback(config, eval_env, state, hooks)
+        callback = _Callback(config, validation, state, hooks)
         remaining = config.timesteps - int(model.num_timesteps)  # > 0: checked on resume
         try:
             model.learn(
@@ -204,7 +208,7 @@ class _RunState:
     """Best-model tracking and history, carried across a resume."""
 
     evaluations: list[Evaluation] = field(default_factory=list)
-    best_items: float = float("-inf")
+    best_score: float = float("-inf")
     best_timestep: int = 0
     best_wall: float = 0.0
     best_zip: bytes | None = None
@@ -228,12 +232,17 @@ class _RunState:
                 f"{checkpoint}: its sha256 differs from its card's; the checkpoint was "
                 "changed after it was written: resume from an untouched checkpoint"
             )
+        if card.evaluations and card.select_by != config.select_by:
+            raise ConfigError(
+                f"--resume ({checkpoint}) kept its best model by {card.select_by}, not "
+                f"{config.select_by}; resume with --select-by {card.select_by} (or train anew)"
+            )
         if card.timesteps >= config.timesteps:
             raise ConfigError(resume_budget_error(config.timesteps, card.timesteps, checkpoint))
         best_path = checkpoint.with_name(CHECKPOINT_BEST)
         return cls(
             evaluations=list(card.evaluations),
-            best_items=card.best_finished_items if card.evaluations else float("-inf"),
+            best_score=card.best_score if card.evaluations else float("-inf"),
             best_timestep=card.best_timestep,
             best_wall=card.best_wall_seconds,
             best_zip=best_path.read_bytes() if best_path.is_file() else None,
@@ -245,7 +254,7 @@ class _Callback:
     """Factory for the SB3 callback (SB3 is imported lazily, so the class is built on demand)."""
 
     def __new__(
-        cls, config: TrainConfig, eval_env: MultiActorEnv, state: _RunState, hooks: LearnerHooks
+        cls, config: TrainConfig, validation: _Validation, state: _RunState, hooks: LearnerHooks
     ) -> Any:
         from stable_baselines3.common.callbacks import BaseCallback
         from tqdm import tqdm
@@ -296,17 +305,17 @@ class _Callback:
                 if self._last_eval == done:
                     return
                 self._last_eval = done
-                items = _evaluate(self.model, eval_env, config)
-                evaluation = Evaluation(done, round(state.wall(), 3), items)
+                evaluation = validation.evaluate(self.model, done, round(state.wall(), 3))
+                score = evaluation.score
                 state.evaluations.append(evaluation)
                 hooks.evaluated(evaluation)
-                if items > state.best_items:
-                    state.best_items, state.best_timestep = items, done
+                if score > state.best_score:
+                    state.best_score, state.best_timestep = score, done
                     state.best_wall = evaluation.wall_seconds
                     buffer = io.BytesIO()
                     self.model.save(buffer)
                     state.best_zip = buffer.getvalue()
-                if config.target_items is not None and items >= config.target_items:
+                if config.stop_at is not None and score >= config.stop_at:
                     self._stop = True
                 if hooks.should_stop(done):
                     self._stop = True
@@ -315,8 +324,8 @@ class _Callback:
             def _show(self) -> None:
                 if self._bar is not None and state.evaluations:
                     self._bar.set_postfix(
-                        best=format_items(state.best_items),
-                        last=format_items(state.evaluations[-1].finished_items),
+                        best=format_score(state.best_score),
+                        last=format_score(state.evaluations[-1].score),
                         refresh=False,
                     )
 
@@ -328,16 +337,47 @@ class _Callback:
         return EvalCallback()
 
 
-def _evaluate(model: Any, env: MultiActorEnv, config: TrainConfig) -> float:
-    """Mean headline KPI over deterministic episodes (masked argmax actions), episode k
-    reset with ``config.seed + k`` (:func:`stages.train.evaluation.play_episodes`)."""
-    kpi = headline_kpi(env.domain)
-    policy = predicting(model)
-    summaries = play_episodes(env, lambda _k: policy, range(config.eval_episodes), config.seed)
-    total = 0.0
-    for summary in summaries:
-        total += summary.kpis.get(kpi, 0.0)
-    return total / config.eval_episodes
+class _Validation:
+    """The run's periodic evaluation: the deterministic policy on the validation episodes.
+
+    Episode k is reset with ``config.eval_seed + k``: the same episodes at every
+    evaluation, played by the rollout of ``record`` and ``evaluate``
+    (:func:`domains.rollout.play`) with the network's weights as they are now.
+    """
+
+    def __init__(self, make_domain: Callable[[], Domain], config: TrainConfig) -> None:
+        self._envs = [MultiActorEnv(make_domain) for _ in range(min(config.eval_episodes, WIDTH))]
+        self._config = config
+
+    def evaluate(self, model: Any, timestep: int, wall_seconds: float) -> Evaluation:
+        from stages.compare.intervals import mean_interval
+        from stages.episode_stats import REWARD, kpi_stats
+
+        config = self._config
+        policy = ModelPolicy(from_sb3(model.policy, "the model being trained"))
+        spare = iter(self._envs)
+        summaries = [
+            summary(played)
+            for played in play(
+                lambda: next(spare),
+                policy_for("model", config.eval_seed, type(self._envs[0].domain), policy),
+                range(config.eval_episodes),
+                config.eval_seed,
+                width=len(self._envs),
+            )
+        ]
+        stats = {entry.name: entry for entry in kpi_stats(summaries)}
+        reward = mean_interval(stats[REWARD])
+        half = None if reward.high is None else (reward.high - reward.estimate)
+        return Evaluation(
+            timestep=timestep,
+            wall_seconds=wall_seconds,
+            score=stats[config.select_by].mean,
+            episodes=config.eval_episodes,
+            mean_reward=stats[REWARD].mean,
+            reward_half_width=half,
+            kpis={name: entry.mean for name, entry in stats.items() if name != REWARD},
+        )
 
 
 def _card(
@@ -359,7 +399,8 @@ def _card(
         seed=config.seed,
         timesteps=timesteps,
         wall_seconds=round(state.wall(), 3),
-        best_finished_items=state.best_items if state.evaluations else 0.0,
+        select_by=config.select_by,
+        best_score=state.best_score if state.evaluations else 0.0,
         best_timestep=state.best_timestep,
         best_wall_seconds=state.best_wall,
         evaluations=tuple(state.evaluations),

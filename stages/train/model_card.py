@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from domains.domain import Domain
-from domains.registry import run_label
+from domains.registry import load_domain, run_label
 from schemas.atomic import atomic_output
-from schemas.errors import ModelError
+from schemas.errors import ConfigError, ModelError
 
 DEFAULT_MODEL: Path = (
     Path(__file__).resolve().parents[2] / "data" / "models" / "factory" / "model.zip"
@@ -60,22 +60,36 @@ def default_run_dir(domain_class: type[Domain], options: Mapping[str, str], seed
     return MODELS_ROOT / run_name(domain_class, options, seed)
 
 
-CARD_FORMAT = 3
+CARD_FORMAT = 4
 """Version of the card's layout; raised when a field changes meaning or goes away.
 
-Format 2 added ``members``; format 3 added ``domain_options``. Older cards still read:
-format 1 as one learner with no members, formats 1 and 2 as made with no options (the
-only domain then, the factory, has none).
+Format 2 added ``members``; format 3 added ``domain_options``; format 4 judges models by
+any KPI or the mean reward (``select_by``, ``best_score``) and keeps each evaluation's
+reward interval and KPI means. Older cards still read: format 1 as one learner with no
+members, formats 1 and 2 as made with no options (the only domain then, the factory,
+has none), formats 1 to 3 as judged by the domain's headline KPI (their
+``finished_items`` figures; no reward was kept).
 """
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One periodic deterministic evaluation during training."""
+    """One periodic deterministic evaluation during training, over the validation episodes."""
 
     timestep: int
+    """Environment steps done when the policy was evaluated."""
     wall_seconds: float
-    finished_items: float
+    """Training wall time then."""
+    score: float
+    """The value of the card's ``select_by``: the mean reward or one KPI's mean."""
+    episodes: int = 1
+    """Validation episodes played."""
+    mean_reward: float | None = None
+    """Mean episode reward (None on cards before format 4)."""
+    reward_half_width: float | None = None
+    """Half-width of the mean reward's 95% interval (None for one episode or old cards)."""
+    kpis: dict[str, float] = field(default_factory=dict)
+    """Each KPI's mean over the episodes."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +102,8 @@ class MemberSummary:
     """The learner's own seed (see ``stages.train.population.member_seed``)."""
     timesteps: int
     """Environment steps the learner did."""
-    best_finished_items: float
-    """Its best deterministic-evaluation result."""
+    best_score: float
+    """Its best evaluation, in the population's ``select_by``."""
     best_timestep: int
     """Its timestep at which that result was first reached."""
     best_wall_seconds: float
@@ -120,8 +134,10 @@ class ModelCard:
     """Environment steps done when the zip was written (all parallel envs together)."""
     wall_seconds: float
     """Training wall time, resumed runs included."""
-    best_finished_items: float
-    """Best deterministic-evaluation result; the zip holds that model (a checkpoint: the latest)."""
+    select_by: str
+    """What evaluations judged the policies by: ``reward`` (mean episode reward) or a KPI."""
+    best_score: float
+    """Best evaluation in ``select_by``; the zip holds that model (a checkpoint: the latest)."""
     best_timestep: int
     """Timestep at which the best result was first reached."""
     best_wall_seconds: float
@@ -157,7 +173,8 @@ class ModelCard:
             "domain_options": dict(self.domain_options),
             "seed": self.seed,
             "timesteps": self.timesteps,
-            "best_finished_items": self.best_finished_items,
+            "select_by": self.select_by,
+            "best_score": self.best_score,
             "git_commit": self.git_commit,
         }
 
@@ -193,10 +210,18 @@ def load_model_card(model_path: Path) -> ModelCard:
         )
     values: dict[str, Any] = {}
     hints = get_type_hints(ModelCard)
+    layout = data.get("card_format")
+    if _is_int(layout) and layout not in range(1, CARD_FORMAT + 1):
+        raise ModelError(
+            f"{path}: field 'card_format' is {layout}, this simreel reads formats 1 to "
+            f"{CARD_FORMAT}; {_FIX}"
+        )
     if data.get("card_format") == 1:  # format 1 had no population runs
         data = {**data, "members": []}
     if data.get("card_format") in (1, 2):  # formats 1 and 2 knew no domain options
         data = {**data, "domain_options": {}}
+    if data.get("card_format") in (1, 2, 3):
+        data = _judged_by_headline(data)
     for card_field in fields(ModelCard):
         name = card_field.name
         if name not in data:
@@ -208,6 +233,48 @@ def load_model_card(model_path: Path) -> ModelCard:
             f"formats 1 to {CARD_FORMAT}; {_FIX}"
         )
     return ModelCard(**values)
+
+
+def _judged_by_headline(data: dict[str, Any]) -> dict[str, Any]:
+    """A card of format 1 to 3 in format 4's fields: it was judged by the domain's headline
+    KPI, whose value it kept as ``finished_items`` (whatever the domain)."""
+    try:
+        kpi_names = load_domain(str(data.get("domain_id"))).kpi_names
+    except ConfigError:  # a domain no longer installed: its model is refused later anyway
+        kpi_names = ()
+    headline = kpi_names[0] if kpi_names else "finished_items"
+    config = data.get("config")
+    episodes = config.get("eval_episodes", 1) if isinstance(config, dict) else 1
+
+    def evaluation(entry: Any) -> Any:
+        if not isinstance(entry, dict) or "finished_items" not in entry:
+            return entry  # reported as malformed by the reader
+        rest = {k: v for k, v in entry.items() if k != "finished_items"}
+        value = entry["finished_items"]
+        return {
+            **rest,
+            "score": value,
+            "episodes": episodes,
+            "mean_reward": None,
+            "reward_half_width": None,
+            "kpis": {headline: value},
+        }
+
+    def member(entry: Any) -> Any:
+        if not isinstance(entry, dict) or "best_finished_items" not in entry:
+            return entry
+        rest = {k: v for k, v in entry.items() if k != "best_finished_items"}
+        return {**rest, "best_score": entry["best_finished_items"]}
+
+    converted = {k: v for k, v in data.items() if k != "best_finished_items"}
+    converted["select_by"] = headline
+    if "best_finished_items" in data:
+        converted["best_score"] = data["best_finished_items"]
+    if isinstance(data.get("evaluations"), list):
+        converted["evaluations"] = [evaluation(entry) for entry in data["evaluations"]]
+    if isinstance(data.get("members"), list):
+        converted["members"] = [member(entry) for entry in data["members"]]
+    return converted
 
 
 def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
@@ -235,25 +302,26 @@ def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
             )
             for entry in value
         )
-    if hint is Evaluation or hint == tuple[Evaluation, ...]:
-        if not isinstance(value, list):
-            raise wrong("a list of evaluations")
-        evaluations = []
-        for entry in value:
-            if not isinstance(entry, dict) or set(entry) != {f.name for f in fields(Evaluation)}:
-                raise wrong("a list of {timestep, wall_seconds, finished_items} objects")
-            evaluations.append(
-                Evaluation(
-                    timestep=_checked(path, f"{name}.timestep", entry["timestep"], int),
-                    wall_seconds=_checked(
-                        path, f"{name}.wall_seconds", entry["wall_seconds"], float
-                    ),
-                    finished_items=_checked(
-                        path, f"{name}.finished_items", entry["finished_items"], float
-                    ),
-                )
+    if hint == tuple[Evaluation, ...]:
+        names = {f.name for f in fields(Evaluation)}
+        if not isinstance(value, list) or not all(
+            isinstance(entry, dict) and set(entry) == names for entry in value
+        ):
+            raise wrong(f"a list of {{{', '.join(sorted(names))}}} objects")
+        evaluation_hints = get_type_hints(Evaluation)
+        return tuple(
+            Evaluation(
+                **{
+                    key: _checked(path, f"{name}.{key}", entry[key], evaluation_hints[key])
+                    for key in names
+                }
             )
-        return tuple(evaluations)
+            for entry in value
+        )
+    if hint == float | None:
+        if value is None:
+            return None
+        return _checked(path, name, value, float)
     if hint == tuple[int, ...]:
         if not isinstance(value, list) or not all(_is_int(v) for v in value):
             raise wrong("a list of integers")
@@ -268,6 +336,8 @@ def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
             value_type is str and not all(isinstance(v, str) for v in value.values())
         ):
             raise wrong("an object" + (" of strings" if value_type is str else ""))
+        if value_type is float:
+            return {key: _checked(path, f"{name}.{key}", v, float) for key, v in value.items()}
         return value
     if hint is bool:
         if not isinstance(value, bool):

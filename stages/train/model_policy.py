@@ -9,7 +9,6 @@ variant of the domain (its options) or another observation/action layout.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,10 +19,12 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from domains.env import MultiActorEnv
+from domains.policies import PolicyFor, episode_draw_seed
 from domains.registry import describe_options, option_flags
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
 from stages.train.model_card import ModelCard, card_path, default_run_dir, load_model_card
+from stages.train.policy_network import PolicyNetwork, from_sb3
 
 
 def check_model_fits(
@@ -67,34 +68,42 @@ def action_count(env: MultiActorEnv) -> int:
 
 
 class ModelPolicy:
-    """A trained MaskablePPO model as a :class:`~domains.policies.Policy` (deterministic).
+    """A trained model as a :class:`~domains.policies.NetworkPolicy` (deterministic).
+
+    It plays the model's actor network in numpy (:class:`PolicyNetwork`), which the
+    rollout batches across envs.
 
     Args:
-        model: The loaded ``sb3_contrib.MaskablePPO``.
-        path: The zip it came from.
-        card: Its checked card.
+        network: The model's actor network.
+        path: The zip it came from (None: the model being trained).
+        card: Its checked card (None: the model being trained).
     """
 
-    def __init__(self, model: Any, path: Path, card: ModelCard) -> None:
-        self._model = model
-        self._path = Path(path)
+    def __init__(
+        self, network: PolicyNetwork, path: Path | None = None, card: ModelCard | None = None
+    ) -> None:
+        self._network = network
+        self._path = None if path is None else Path(path)
         self._card = card
 
     @property
-    def card(self) -> ModelCard:
+    def card(self) -> ModelCard | None:
         return self._card
 
     @property
-    def network(self) -> Any:
-        """The model's MaskableActorCriticPolicy (for sampling from its distribution)."""
-        return self._model.policy
+    def network(self) -> PolicyNetwork:
+        return self._network
 
     def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
         """The most probable legal action (masked argmax): the same observation, the same act."""
-        action, _ = self._model.predict(observation, action_masks=mask, deterministic=True)
-        return int(action)
+        return self.act_on_logits(self._network.logits(observation)[0], mask)
+
+    def act_on_logits(self, logits: NDArray[np.float64], mask: NDArray[np.bool_]) -> int:
+        return self._network.best_action(logits, mask)
 
     def describe(self) -> dict[str, Any]:
+        if self._path is None or self._card is None:
+            return {"kind": "model", "training": True}
         return {
             "kind": "model",
             "path": str(self._path),
@@ -127,7 +136,7 @@ def load_policy(
             f"{path}: the network reads observations of shape {shape}, its card says "
             f"{card.observation_shape}; retrain with `simreel train`"
         )
-    return ModelPolicy(model, path, card)
+    return ModelPolicy(from_sb3(model.policy, str(path)), path, card)
 
 
 def _missing_model(path: Path, env: MultiActorEnv, options: Mapping[str, str]) -> str:
@@ -162,14 +171,8 @@ def _shown(path: Path) -> Path:
         return path
 
 
-def policy_from_bytes(data: bytes, path: Path, card: ModelCard) -> ModelPolicy:
-    """The model :func:`load_policy` checked, rebuilt from its zip's bytes: how a Ray task
-    on any machine plays it without the file."""
-    return ModelPolicy(_load_zip(path, io.BytesIO(data)), path, card)
-
-
-def _load_zip(path: Path, source: io.BytesIO | None = None) -> Any:
-    """The MaskablePPO model in `path` (read from `source` if given)."""
+def _load_zip(path: Path) -> Any:
+    """The MaskablePPO model in `path`."""
     # Imported here: torch takes seconds to load, and card checks do not need it.
     from sb3_contrib import MaskablePPO
 
@@ -179,14 +182,20 @@ def _load_zip(path: Path, source: io.BytesIO | None = None) -> Any:
 
     custom_objects = {"learning_rate": 0.0, "lr_schedule": constant, "clip_range": constant}
     try:
-        return MaskablePPO.load(
-            path if source is None else source, device="cpu", custom_objects=custom_objects
-        )
+        return MaskablePPO.load(path, device="cpu", custom_objects=custom_objects)
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, OSError) as error:
         raise ModelError(
             f"{path}: not a loadable MaskablePPO zip ({type(error).__name__}: {error}); "
             "retrain with `simreel train`"
         ) from None
+
+
+def model_policy_for(policy: ModelPolicy, sample: bool, seed: int) -> PolicyFor:
+    """Episode k's policy: `policy` itself, or with `sample` a :class:`SampledModelPolicy`
+    drawing from a generator seeded with ``episode_draw_seed(seed, k)``."""
+    if not sample:
+        return lambda _k, _env: policy
+    return lambda k, _env: SampledModelPolicy(policy, episode_draw_seed(seed, k))
 
 
 class SampledModelPolicy:
@@ -196,7 +205,7 @@ class SampledModelPolicy:
     domain such as the factory every episode of :class:`ModelPolicy` is the same.
     Sampling shows the spread of what the policy would do. Draws come from this
     policy's own numpy generator, never from torch's global one, so the same seed gives
-    the same episode whatever else ran in the process.
+    the same episode whatever else ran in the process, or beside it in the rollout.
 
     Args:
         policy: The deterministic model policy whose network is sampled.
@@ -208,18 +217,16 @@ class SampledModelPolicy:
         self._seed = seed
         self._rng = np.random.default_rng(seed)
 
+    @property
+    def network(self) -> PolicyNetwork:
+        return self._policy.network
+
     def act(self, observation: NDArray[np.float32], mask: NDArray[np.bool_]) -> int:
         """A legal action drawn with the probabilities the network gives it."""
-        import torch  # already loaded with the model; imported here to keep this module light
+        return self.act_on_logits(self._policy.network.logits(observation)[0], mask)
 
-        network = self._policy.network
-        with torch.no_grad():
-            tensor, _ = network.obs_to_tensor(observation)
-            distribution = network.get_distribution(tensor, action_masks=mask)
-            probabilities = distribution.distribution.probs[0].cpu().numpy().astype(np.float64)
-        # Masked actions have probability 0; renormalise away float32 rounding.
-        probabilities = np.where(mask, probabilities, 0.0)
-        probabilities /= probabilities.sum()
+    def act_on_logits(self, logits: NDArray[np.float64], mask: NDArray[np.bool_]) -> int:
+        probabilities = self._policy.network.probabilities(logits, mask)
         return int(self._rng.choice(len(probabilities), p=probabilities))
 
     def describe(self) -> dict[str, Any]:

@@ -10,8 +10,9 @@ learner's model to ``model.zip`` beside a card that lists every learner.
 The outcome depends only on the seed, never on scheduling (which learner runs faster,
 or on which machine):
 
-* the chosen learner has the most items, then the earliest timestep, then the lowest k;
-* with ``target_items``, once learner k reaches the target at timestep T every other
+* the chosen learner has the best score (``select_by``), then the earliest timestep, then
+  the lowest k;
+* with ``stop_at``, once learner k reaches the target at timestep T every other
   learner still trains until it reaches the target itself or passes T, so a learner
   that would reach it earlier (in its own timesteps) is never cut off.
 
@@ -87,11 +88,11 @@ def member_dir(out_dir: Path, member: int) -> Path:
 
 
 def choose(members: list[MemberSummary]) -> int:
-    """Index (into `members`) of the kept learner: most items, earliest timestep, lowest k."""
+    """Index (into `members`) of the kept learner: best score, earliest timestep, lowest k."""
     return min(
         range(len(members)),
         key=lambda i: (
-            -members[i].best_finished_items,
+            -members[i].best_score,
             members[i].best_timestep,
             members[i].member,
         ),
@@ -179,7 +180,7 @@ class PopulationRun:
             learner.outcome = "done"
             learner.directory = finished.parent
             card = load_model_card(finished)
-            learner.timestep, learner.best = card.timesteps, card.best_finished_items
+            learner.timestep, learner.best = card.timesteps, card.best_score
         else:
             raise ConfigError(
                 f"--resume ({config.resume}) belongs to a population of {config.population} "
@@ -200,11 +201,11 @@ class PopulationRun:
         if self.started_at is None:
             self.begin()
         stop_at = NEVER
-        target = self.config.target_items
+        target = self.config.stop_at
         for learner in self.learners:
             if learner.outcome == "done" and target is not None:
                 card = load_model_card(learner.directory / "model.zip")
-                if card.best_finished_items >= target:
+                if card.best_score >= target:
                     stop_at = min(stop_at, card.best_timestep)
         ray.get(coordinator.register.remote(self.key, stop_at))
         cpus = share(session.cpus, len(self.learners))
@@ -247,7 +248,7 @@ class PopulationRun:
             learner.start_offset = max(result.started - (self.started_at or result.started), 0.0)
             card = load_model_card(learner.directory / _latest(result))
             learner.timestep = card.timesteps
-            learner.best = max(learner.best, card.best_finished_items)
+            learner.best = max(learner.best, card.best_score)
             learner.outcome = result.outcome
             return True
         return False
@@ -479,7 +480,7 @@ def _keep_best(
             member=learner.member,
             seed=card.seed,
             timesteps=card.timesteps,
-            best_finished_items=card.best_finished_items,
+            best_score=card.best_score,
             best_timestep=card.best_timestep,
             best_wall_seconds=round(card.best_wall_seconds + learner.start_offset, 3),
             chosen=False,

@@ -52,9 +52,9 @@ class Coordinator:
         """Note learner `member`'s evaluation; return the run's stop timestep."""
         self._evaluations += 1
         _, best = self._progress[run].get(member, (0, float("-inf")))
-        items = evaluation.finished_items
-        self._progress[run][member] = (evaluation.timestep, max(best, items))
-        if target is not None and items >= target:
+        score = evaluation.score
+        self._progress[run][member] = (evaluation.timestep, max(best, score))
+        if target is not None and score >= target:
             self._stop_at[run] = min(self._stop_at[run], evaluation.timestep)
         return self._stop_at[run]
 
@@ -138,7 +138,7 @@ def learner_task(job: LearnerJob, coordinator: Any) -> LearnerOutcome:
         for name, data in job.resume_files.items():
             (folder / name).write_bytes(data)
         config = TrainConfig.from_json(job.config, Path(job.config.get("out_dir") or "."))
-        hooks = _Hooks(coordinator, job.run, job.member, config.target_items)
+        hooks = _Hooks(coordinator, job.run, job.member, config.stop_at)
         resume_from = folder / CHECKPOINT if job.resume_files else None
         try:
             train_learner(

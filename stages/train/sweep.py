@@ -47,8 +47,7 @@ from stages.train.config import (
     CHECKPOINT,
     TrainConfig,
     TrainingInterrupted,
-    format_items,
-    headline_kpi,
+    format_score,
 )
 from stages.train.curves import Curve, write_curves
 from stages.train.model_card import ModelCard, load_model_card
@@ -135,9 +134,9 @@ class SweepConfig:
         for entry, combination, seed in itertools.product(entries, combinations, self.seeds):
             index = len(runs)
             values = {**combination, **entry}
-            config = TrainConfig(
-                domain=self.domain,
-                options=dict(self.options),
+            config = TrainConfig.for_domain(
+                self.domain,
+                self.options,
                 **{**self.settings, **values},
                 seed=seed,
                 out_dir=out_dir / RUNS / f"run-{index:03d}",
@@ -462,8 +461,8 @@ def _write_outputs(config: SweepConfig, runs: Sequence[SweepRun], out_dir: Path)
     finished = [
         RunSummary(run, load_model_card(run.folder / "model.zip")) for run in runs if _finished(run)
     ]
-    kpi = headline_kpi(load_domain(config.domain))
-    target = config.settings.get("target_items")
+    kpi = _select_by(config)
+    target = config.settings.get("stop_at")
     provenance = {
         "sweep": config.spec(),
         "runs": len(runs),
@@ -478,7 +477,7 @@ def _write_outputs(config: SweepConfig, runs: Sequence[SweepRun], out_dir: Path)
     curves = [
         Curve(
             summary.run.label(),
-            tuple((e.timestep, e.finished_items) for e in summary.card.evaluations),
+            tuple((e.timestep, e.score) for e in summary.card.evaluations),
         )
         for summary in finished
     ]
@@ -503,6 +502,14 @@ def _write_outputs(config: SweepConfig, runs: Sequence[SweepRun], out_dir: Path)
     return SweepResult(out_dir, results, picture, tuple(finished), trained=0)
 
 
+def _select_by(config: SweepConfig) -> str:
+    """What every run of the sweep keeps its best model by (the runs share it)."""
+    selected = config.settings.get("select_by")
+    if isinstance(selected, str):
+        return selected
+    return TrainConfig.for_domain(config.domain, config.options).select_by
+
+
 def write_results(
     path: Path,
     config: SweepConfig,
@@ -525,7 +532,7 @@ def write_results(
             "config": json.dumps(card.config, sort_keys=True),
             "run_timesteps": card.timesteps,
             "run_wall_seconds": card.wall_seconds,
-            "run_best_kpi": card.best_finished_items,
+            "run_best_kpi": card.best_score,
             "run_best_timestep": card.best_timestep,
             "run_best_wall_seconds": card.best_wall_seconds,
             "kpi_name": kpi,
@@ -539,7 +546,7 @@ def write_results(
                         "chosen": chosen,
                         "timestep": evaluation.timestep,
                         "wall_seconds": round(evaluation.wall_seconds + offset, 3),
-                        "kpi": evaluation.finished_items,
+                        "kpi": evaluation.score,
                     }
                 )
     types = {
@@ -586,7 +593,7 @@ def summary_line(summary: RunSummary, kpi: str) -> str:
     learner = f" of learner {chosen[0].member}" if chosen else ""
     return (
         f"{summary.run.describe()}: best {kpi.replace('_', ' ')} "
-        f"{format_items(card.best_finished_items)} at timestep {card.best_timestep:,}{learner} "
+        f"{format_score(card.best_score)} at timestep {card.best_timestep:,}{learner} "
         f"({card.best_wall_seconds:.0f} s); {card.timesteps:,} timesteps in "
         f"{card.wall_seconds:.0f} s"
     )
