@@ -73,7 +73,7 @@ bench-tables: setup ## Big-table figures up to 10^7 rows, and read whole up to 1
 
 SEEDS ?= 0-9
 bench-seeds: setup ## A sweep: the defaults until 28 items on each of SEEDS (minutes per seed)
-	$(BIN)/simreel sweep --seeds "$(SEEDS)" --set target_items=28
+	$(BIN)/simreel sweep --seeds "$(SEEDS)" --set stop_at=28
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

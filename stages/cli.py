@@ -26,6 +26,11 @@ _COMMANDS = {
         "sweep_command",
         "Train many runs over seeds and settings: a results table and learning curves.",
     ),
+    "evaluate": (
+        "stages.train.cli",
+        "evaluate_command",
+        "Judge a model or baseline over many held-out episodes: means with intervals.",
+    ),
     "record": (
         "stages.record",
         "record_command",

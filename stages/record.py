@@ -74,8 +74,9 @@ class RecordConfig:
     """Who decides: a trained ``model``, uniformly ``random`` legal actions, ``first-legal``,
     or a baseline of the domain (e.g. ``rules``)."""
     model: Path | None = None
-    """Model file for ``policy="model"``; None means the domain's model in the source tree,
-    ``data/models/<domain>/model.zip`` (the factory's is committed)."""
+    """Model file for ``policy="model"``; None means the domain's committed model in the
+    source tree, ``data/models/<domain>/model.zip`` (a domain with options: one per variant,
+    e.g. ``data/models/cashier/automatic/model.zip``)."""
     episodes: int = 1
     """How many episodes to run and write (episode k is reset with seed + k)."""
     seed: int = 0
@@ -279,7 +280,7 @@ def _load_model(
             f"cannot load trained models in this installation ({error}); "
             "use --policy random or --policy first-legal"
         ) from None
-    path = Path(model) if model is not None else Path(cards.default_model(domain))
+    path = Path(model) if model is not None else Path(cards.default_model(domain, options))
     # ModelError if missing, or made for another domain, version, variant or layout.
     policy: Policy = models.load_policy(path, env, options)
     description = {"kind": "model", **policy.describe()}
@@ -336,8 +337,8 @@ domain_options_flag = click.option(
     "--model",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Model file for --policy model (default: data/models/<domain>/model.zip in the source "
-    "tree; the factory's is committed).",
+    help="Model file for --policy model (default: the domain's committed model in the source "
+    "tree, data/models/<domain>/[<option values>/]model.zip).",
 )
 @click.option(
     "--sample",

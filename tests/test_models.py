@@ -113,7 +113,7 @@ def test_a_missing_default_model_gives_commands_that_make_and_play_one(
     options = {"dispatcher": "automatic"}
     env = MultiActorEnv(domain_factory(CashierDomain, options))
     with pytest.raises(ModelError) as missing:
-        load_policy(model_card.default_model("cashier"), env, options)
+        load_policy(model_card.default_model("cashier", options), env, options)
     message = str(missing.value)
     flags = "--domain cashier --option dispatcher=automatic"
     # The folder a bare `simreel train` writes, as the message says it.
@@ -122,7 +122,7 @@ def test_a_missing_default_model_gives_commands_that_make_and_play_one(
     assert shown == Path("data/models/cashier-automatic-seed0/model.zip")
     assert f"train one with `simreel train {flags}` (it writes {shown})" in message
     assert f"`simreel record {flags} --model {shown}`" in message
-    assert f"`simreel train {flags} --out-dir data/models/cashier`" in message
+    assert f"`simreel train {flags} --out-dir data/models/cashier/automatic`" in message
 
 
 def test_missing_card(model_copy: Path) -> None:
@@ -150,7 +150,11 @@ def test_card_missing_a_field(model_copy: Path) -> None:
         ("complete", 1, r"field 'complete' must be true or false, found 1 \(int\)"),
         ("observation_shape", [26.5], r"field 'observation_shape' must be a list of integers"),
         ("library_versions", {"torch": 2}, r"field 'library_versions' must be an object of str"),
-        ("evaluations", [{"timestep": 0}], r"field 'evaluations' must be a list of \{episodes, kpis"),
+        (
+            "evaluations",
+            [{"timestep": 0}],
+            r"field 'evaluations' must be a list of \{episodes, kpis",
+        ),
         ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 4"),
         ("members", [{"member": 0}], r"field 'members' must be a list of \{best_score"),
         (

@@ -81,9 +81,7 @@ def test_learner_zero_trains_exactly_as_a_single_learner_with_the_run_seed(
 ) -> None:
     single = train(_tiny(tmp_path, population=1)).card
     learner_zero = load_model_card(member_dir(population_run.model_path.parent, 0) / "model.zip")
-    assert [e.score for e in single.evaluations] == [
-        e.score for e in learner_zero.evaluations
-    ]
+    assert [e.score for e in single.evaluations] == [e.score for e in learner_zero.evaluations]
     # The zips differ in their saved settings (output folder); the weights must not.
     single_weights = _weights(tmp_path / "model.zip")
     zero_weights = _weights(member_dir(population_run.model_path.parent, 0) / "model.zip")

@@ -101,7 +101,9 @@ def test_a_run_of_a_sweep_is_the_training_run_of_its_config(
 ) -> None:
     run = finished.finished[3].run
     alone = train(
-        TrainConfig(**{**SETTINGS, "progress": False}, learning_rate=1e-3, seed=1, out_dir=tmp_path)
+        TrainConfig.for_domain(
+            **{**SETTINGS, "progress": False}, learning_rate=1e-3, seed=1, out_dir=tmp_path
+        )
     ).card
     swept = finished.finished[3].card
     assert [(e.timestep, e.score) for e in swept.evaluations] == [

@@ -48,7 +48,7 @@ def models_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _default(**overrides: Any) -> TrainConfig:
     """:data:`TINY` with no output directory: the run picks its default one."""
-    return TrainConfig(**{**TINY, **overrides})
+    return TrainConfig.for_domain(**{**TINY, **overrides})
 
 
 def test_the_default_folder_differs_per_seed_and_variant_and_is_never_records_default() -> None:
@@ -68,7 +68,12 @@ def test_the_default_folder_differs_per_seed_and_variant_and_is_never_records_de
     }
     assert len(folders) == 9
     assert {folder.parent for folder in folders} == {models.MODELS_ROOT}
-    assert not folders & {default_model("factory").parent, default_model("cashier").parent}
+    committed = {
+        default_model("factory").parent,
+        default_model("cashier").parent,
+        default_model("cashier", {"dispatcher": "automatic"}).parent,
+    }
+    assert not folders & committed
     # A named folder, and a resumed run's checkpoint folder, are used as given.
     assert TrainConfig(out_dir=Path("x")).output_dir() == Path("x")
     assert TrainConfig(resume=Path("y/checkpoint.zip")).output_dir() == Path("y")

@@ -18,10 +18,15 @@ from typing import Any
 import numpy as np
 
 from domains.env import MultiActorEnv
-from domains.registry import describe_options, domain_factory, load_domain
+from domains.registry import describe_options, load_domain, resolve_options
+from domains.rollout import DEFAULT_WIDTH, play
+from stages.compare.text import interval_text
+from stages.episode_stats import REWARD
 from stages.train.cluster import RaySettings, ray_session, share
 from stages.train.config import TrainConfig
-from stages.train.evaluation import PolicySource, evaluate
+from stages.train.evaluation import HELD_OUT_SEED, Judged, PolicySource, evaluate, judge
+from stages.train.model_card import DEFAULT_MODEL, default_model
+from stages.train.model_policy import model_policy_for
 from stages.train.ray_learner import start_coordinator
 from stages.train.run import train
 
@@ -64,43 +69,110 @@ FACTORY_MODEL_EPISODES = 200
 def baseline_figures(
     domain: str, options: dict[str, str], episodes: int, policy: str = "rules"
 ) -> None:
-    """Mean episode reward (95% interval) and mean KPIs of a domain's baseline, seeds 0..n-1.
+    """Mean episode reward and KPIs (95% intervals) of a domain's baseline on the held-out
+    episodes ``simreel evaluate`` plays.
 
     The quality check of a stochastic domain's rules: the cashier's rule should give the
     reference figures of its README (0.333 dispatching, -0.50 automatic).
     """
-    domain_class = load_domain(domain)
-    env = MultiActorEnv(domain_factory(domain_class, options))
-    player = domain_class.baselines()[policy](env)
-    rewards, kpis = [], []
     started = time.perf_counter()
-    for seed in range(episodes):
-        observation, _ = env.reset(seed=seed)
-        total, done, info = 0.0, False, dict[str, Any]()
-        while not done:
-            observation, reward, done, _, info = env.step(
-                player.act(observation, env.action_masks())
-            )
-            total += reward
-        rewards.append(total)
-        kpis.append(info["kpis"])
+    summaries = evaluate(PolicySource(policy), domain, options, episodes, HELD_OUT_SEED, ray=None)
     elapsed = time.perf_counter() - started
-    values = np.array(rewards)
-    half_width = 1.96 * values.std(ddof=1) / np.sqrt(len(values))
-    means = ", ".join(
-        f"{name} {np.mean([k[name] for k in kpis]):.3f}" for name in domain_class.kpi_names
-    )
-    variant = describe_options(options)
+    figures = "; ".join(_figure(entry) for entry in judge(summaries))
     print(
-        f"{domain} {policy} ({variant}), {episodes} episodes: mean reward {values.mean():.3f} "
-        f"± {half_width:.3f} (95%), sd {values.std(ddof=1):.2f}; {means} ({elapsed:.0f} s)",
+        f"{domain} {policy} ({describe_options(resolve_options(load_domain(domain), options))}), "
+        f"{episodes} held-out episodes: {figures} "
+        f"({elapsed:.0f} s)",
         flush=True,
     )
 
 
+def _figure(entry: Judged) -> str:
+    name = "mean reward" if entry.stats.name == REWARD else entry.stats.name
+    return f"{name} {interval_text(entry.interval)}"
+
+
+def inference_throughput(episodes: int = 96) -> None:
+    """Decisions per second of the committed factory model in three ways, in one run: SB3's
+    predict on one observation at a time (how record and evaluation played before the
+    numpy network), the numpy network one env at a time, and the rollout's batch across
+    envs (one network call per step for every env)."""
+    from stages.train.model_policy import _load_zip, load_policy
+
+    env = MultiActorEnv(load_domain("factory"))
+    policy = load_policy(DEFAULT_MODEL, env)
+    model = _load_zip(DEFAULT_MODEL)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as evaluation ran it
+    try:
+        started = time.perf_counter()
+        decisions = 0
+        for k in range(episodes):
+            observation, _ = env.reset(seed=k)
+            done = False
+            while not done:
+                action, _ = model.predict(
+                    observation, action_masks=env.action_masks(), deterministic=True
+                )
+                observation, _, done, _, _ = env.step(int(action))
+                decisions += 1
+        sb3 = decisions / (time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(threads)
+    rates = []
+    for width in (1, DEFAULT_WIDTH):
+        started = time.perf_counter()
+        played = list(
+            play(
+                lambda: MultiActorEnv(load_domain("factory")),
+                model_policy_for(policy, False, 0),
+                range(episodes),
+                0,
+                width=width,
+            )
+        )
+        rates.append(sum(p.decisions for p in played) / (time.perf_counter() - started))
+    print(
+        f"inference (factory model, {episodes} episodes, env steps included): SB3 predict one "
+        f"at a time {sb3:,.0f} decisions/s; numpy network one env at a time {rates[0]:,.0f} "
+        f"({rates[0] / sb3:.1f}x); batched across {DEFAULT_WIDTH} envs {rates[1]:,.0f} "
+        f"({rates[1] / sb3:.1f}x)",
+        flush=True,
+    )
+
+
+def committed_model_figures(episodes: int = CASHIER_RULE_EPISODES) -> None:
+    """Each committed cashier model on the held-out episodes: its figures, and the time
+    ``simreel evaluate`` takes in one process and on a local Ray (its start counted)."""
+    for dispatcher in ("controlled", "automatic"):
+        options = {"dispatcher": dispatcher}
+        path = default_model("cashier", options)
+        if not path.is_file():
+            print(f"cashier model ({dispatcher}): none committed at {path}", flush=True)
+            continue
+        source = PolicySource("model", path)
+        started = time.perf_counter()
+        alone = evaluate(source, "cashier", options, episodes, HELD_OUT_SEED, ray=None)
+        one = time.perf_counter() - started
+        with tempfile.TemporaryDirectory(prefix="simreel-bench-") as scratch:
+            started = time.perf_counter()
+            settings = RaySettings(workdir=Path(scratch), quiet=True)
+            split = evaluate(source, "cashier", options, episodes, HELD_OUT_SEED, ray=settings)
+            on_ray = time.perf_counter() - started
+        figures = "; ".join(_figure(entry) for entry in judge(alone))
+        print(
+            f"cashier model ({dispatcher}), {episodes} held-out episodes: {figures}; "
+            f"{one:.1f} s in one process, {on_ray:.1f} s on a local Ray counting its start; "
+            f"figures identical: {'yes' if split == alone else 'NO'}",
+            flush=True,
+        )
+
+
 def training_throughput(timesteps: int = TRAINING_TIMESTEPS) -> None:
     """Timesteps per second of one learner per env layout, then of the default population."""
-    defaults = TrainConfig(timesteps=timesteps, progress=False, eval_freq=timesteps)
+    defaults = TrainConfig.for_domain(timesteps=timesteps, progress=False, eval_freq=timesteps)
     learner = replace(defaults, population=1)
     variants = [
         ("one learner, default envs", learner),
@@ -257,6 +329,8 @@ def run() -> None:
     simulation_throughput("cashier")
     for dispatcher in ("controlled", "automatic"):
         baseline_figures("cashier", {"dispatcher": dispatcher}, CASHIER_RULE_EPISODES)
+    committed_model_figures()
+    inference_throughput()
     training_throughput()
     ray_overhead()
     evaluation_throughput()

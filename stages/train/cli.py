@@ -3,17 +3,27 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from domains.registry import parse_option_pairs
+from domains.env import MultiActorEnv
+from domains.registry import (
+    describe_options,
+    domain_factory,
+    load_domain,
+    parse_option_pairs,
+    resolve_options,
+)
 from schemas.errors import ConfigError
 from stages.episode_stats import REWARD
 from stages.record import domain_options_flag
+from stages.terminal import printable
 from stages.train.cluster import RaySettings
 from stages.train.config import (
     TrainConfig,
@@ -21,7 +31,17 @@ from stages.train.config import (
     format_score,
     option_flag,
 )
-from stages.train.model_card import ModelCard, card_path, load_model_card
+from stages.train.evaluation import (
+    DEFAULT_EPISODES,
+    HELD_OUT_SEED,
+    Judged,
+    PolicySource,
+    evaluate,
+    judge,
+    judged_lines,
+)
+from stages.train.model_card import ModelCard, card_path, default_model, load_model_card
+from stages.train.model_policy import load_policy
 from stages.train.run import train
 from stages.train.sweep import (
     SweepConfig,
@@ -137,8 +157,9 @@ def train_command(
     Without --out-dir a run writes into a folder of its own per seed and domain variant,
     data/models/<domain>[-<option values>]-seed<seed>/ (e.g. data/models/factory-seed0/),
     and refuses to replace an earlier run there unless --force is given. It never writes
-    data/models/<domain>/, where `simreel record` finds its default model (the committed
-    factory model), unless you name that folder with --out-dir.
+    the folder where `simreel record` and `simreel evaluate` find the domain's committed
+    model (data/models/factory/, data/models/cashier/<dispatcher>/) unless you name it
+    with --out-dir.
 
     --population learners (default 3) train side by side as Ray tasks, in member-<k>/
     folders of the output directory; the best model of all is kept. They run on a
@@ -344,3 +365,143 @@ def sweep_command(
         f"trained {result.trained} of {len(result.finished)} runs; wrote {result.results_path} "
         f"and {result.curves_path}"
     )
+
+
+@click.command("evaluate")
+@click.option("--domain", default="factory", show_default=True, help="Domain id to play.")
+@domain_options_flag
+@click.option(
+    "--policy",
+    default="model",
+    show_default=True,
+    help="Who decides: model (trained), random, first-legal, or a baseline of the domain "
+    "such as rules.",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Model file for --policy model (default: the domain's committed model, "
+    "data/models/<domain>/[<option values>/]model.zip).",
+)
+@click.option("--sample", is_flag=True, help="Draw the model's actions from its distribution.")
+@click.option(
+    "--episodes",
+    type=int,
+    default=DEFAULT_EPISODES,
+    show_default=True,
+    help="Held-out episodes to play (2,000 pin a mean reward with sd 0.6 to about ±0.026).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=HELD_OUT_SEED,
+    show_default=True,
+    help="Episode k is reset with seed + k (the default is apart from training's episodes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option("--here", is_flag=True, help="Play every episode in this process, without Ray.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@address_option
+def evaluate_command(
+    domain: str,
+    option_pairs: tuple[str, ...],
+    policy: str,
+    model: Path | None,
+    sample: bool,
+    episodes: int,
+    seed: int,
+    as_json: bool,
+    here: bool,
+    quiet: bool,
+    address: str | None,
+) -> None:
+    """Judge a model or a baseline over many held-out episodes: its mean episode reward
+    with a 95% interval, and each KPI's mean with its interval (for the cashier: the
+    survival rate, `survived`, and customers served).
+
+    Episode k is reset with --seed + k; the default seeds are none that training stepped
+    or chose its best model on, so the figures are not flattered by the choice. Two
+    policies evaluated with the same --seed and --episodes meet the same episodes. The
+    episodes run as Ray tasks (a local Ray for the command, or --address), or with --here
+    in this process: the figures are the same, bit for bit.
+
+    \b
+    Example:
+        simreel evaluate --domain cashier
+        simreel evaluate --domain cashier --policy rules --episodes 2000
+        simreel evaluate --domain cashier --option dispatcher=automatic --json
+        simreel evaluate --model data/models/factory-seed2/model.zip --sample --episodes 200
+    """
+    options = parse_option_pairs(option_pairs)
+    source = PolicySource(policy, model, sample)
+    ray = None if here else RaySettings(address=address, quiet=quiet)
+    summaries = evaluate(
+        source, domain, options, episodes, seed, ray=ray, progress=not quiet and not as_json
+    )
+    judged = judge(summaries)
+    resolved = resolve_options(load_domain(domain), options)
+    weights = _weights_digest(source, domain, resolved)
+    played_by = _played_by(source, domain, resolved)
+    if weights is not None:
+        played_by += f" (weights sha256 {weights[:16]})"
+    if as_json:
+        model_path = None
+        if source.policy == "model":
+            model_path = str(model if model is not None else default_model(domain, resolved))
+        figures = _judged_json(domain, resolved, seed, judged)
+        shown = {"policy": policy, "model": model_path, "weights_sha256": weights, "sample": sample}
+        click.echo(json.dumps({**figures, **shown}))
+        return
+    variant = f" ({describe_options(resolved)})" if resolved else ""
+    click.echo(
+        f"{printable(domain)}{printable(variant)}, {printable(played_by)}: {episodes:,} "
+        f"episodes (seeds {seed}-{seed + episodes - 1}), means with 95% intervals"
+    )
+    for line in judged_lines(judged):
+        click.echo(printable(line))
+
+
+def _weights_digest(source: PolicySource, domain: str, options: Mapping[str, str]) -> str | None:
+    """The model's network digest (None for a baseline): equal for a model made again."""
+    if source.policy != "model":
+        return None
+    path = source.model if source.model is not None else default_model(domain, options)
+    env = MultiActorEnv(domain_factory(load_domain(domain), options))
+    return load_policy(Path(path), env, options).network.digest()
+
+
+def _played_by(source: PolicySource, domain: str, options: Mapping[str, str]) -> str:
+    if source.policy != "model":
+        return f"policy {source.policy}"
+    path = source.model if source.model is not None else default_model(domain, options)
+    return f"model {_shown(Path(path))}" + (" (sampled)" if source.sample else "")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _judged_json(
+    domain: str, options: Mapping[str, str], seed: int, judged: list[Judged]
+) -> dict[str, Any]:
+    return {
+        "domain": domain,
+        "options": dict(options),
+        "seed": seed,
+        "episodes": judged[0].stats.episodes if judged else 0,
+        "figures": {
+            entry.stats.name: {
+                "mean": entry.stats.mean,
+                "low": entry.interval.low,
+                "high": entry.interval.high,
+                "sd": entry.stats.std,
+                "min": entry.stats.minimum,
+                "max": entry.stats.maximum,
+            }
+            for entry in judged
+        },
+    }

@@ -32,7 +32,12 @@ RUN_FILES = ("model.zip", "model.json", CHECKPOINT, "checkpoint.json", CHECKPOIN
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run depends on; the card stores it in full."""
+    """Everything a training run depends on; the card stores it in full.
+
+    The defaults here are generic; :meth:`for_domain` lays a domain's own defaults over
+    them (what ``simreel train --domain`` does), e.g. ``TrainConfig.for_domain("cashier",
+    seed=1)``.
+    """
 
     domain: str = "factory"
     """Domain id, looked up with ``domains.registry.load_domain``."""
@@ -90,9 +95,9 @@ class TrainConfig:
     """Output directory, which the run may write over (the user named it). None: beside the
     checkpoint for a resumed run, else ``data/models/<domain>[-<option values>]-seed<seed>/``
     in the source tree (:func:`stages.train.model_card.default_run_dir`), which is refused
-    if an earlier run wrote there unless ``train(..., force=True)``. Only naming
-    ``data/models/<domain>/`` here replaces the model ``record`` plays by default (for the
-    factory: the committed one)."""
+    if an earlier run wrote there unless ``train(..., force=True)``. Only naming the folder
+    of :func:`~stages.train.model_card.default_model` here replaces the model ``record``
+    plays by default (the committed one)."""
     tensorboard: Path | None = None
     """TensorBoard log directory (None: no logs)."""
     resume: Path | None = None

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -39,6 +39,10 @@ from domains.registry import domain_factory, load_domain, resolve_options
 from domains.rollout import PlayedEpisode, play
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary
+from stages.compare.intervals import Interval, mean_interval
+from stages.compare.text import interval_text
+from stages.episode_stats import REWARD, KpiStats, kpi_stats
+from stages.inspect.cells import columns
 from stages.train.cluster import RaySettings, ray_session
 from stages.train.model_card import default_model
 from stages.train.model_policy import ModelPolicy, load_policy, model_policy_for
@@ -48,6 +52,8 @@ CHUNKS_PER_CPU: Final = 4
 that the progress bar moves; few enough that each task's set-up is small."""
 MAX_EPISODES: Final = 1_000_000
 """A guard against a typo (each episode is a full simulation)."""
+DEFAULT_EPISODES: Final = 2000
+"""Episodes ``simreel evaluate`` plays unless told: a mean reward with sd 0.6 to ±0.026."""
 HELD_OUT_SEED: Final = 2_000_000
 """Default seed of evaluation episode 0: apart from training's envs and validation episodes."""
 ON_RAY: Final = RaySettings()
@@ -92,6 +98,55 @@ def policy_for(
     if model is None:
         raise ValueError("policy 'model' needs the loaded model")
     return model_policy_for(model, sample, seed)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One figure over the episodes: the mean reward or one KPI."""
+
+    stats: KpiStats
+    """Mean, spread, minimum and maximum."""
+    interval: Interval
+    """The mean with its 95% t interval (none for a single episode)."""
+
+
+def judge(summaries: Sequence[EpisodeSummary]) -> list[Judged]:
+    """The mean reward, then each KPI's mean, each with its 95% interval."""
+    stats = kpi_stats(summaries)
+    ordered = [entry for entry in stats if entry.name == REWARD]
+    ordered += [entry for entry in stats if entry.name != REWARD]
+    return [Judged(entry, mean_interval(entry)) for entry in ordered]
+
+
+def judged_lines(judged: Sequence[Judged]) -> list[str]:
+    """The figures as aligned lines, then how sure the mean reward is."""
+    rows = [
+        [
+            "mean reward" if entry.stats.name == REWARD else entry.stats.name,
+            interval_text(entry.interval),
+            f"sd {entry.stats.std:.3g}, min {entry.stats.minimum:.4g}, "
+            f"max {entry.stats.maximum:.4g}",
+        ]
+        for entry in judged
+    ]
+    lines = columns(rows)
+    reward = next((entry for entry in judged if entry.stats.name == REWARD), None)
+    if reward is None:
+        return lines
+    if reward.interval.high is None:
+        lines.append("One episode gives no interval: play more (--episodes) to judge a mean.")
+    elif reward.stats.std == 0:
+        lines.append(
+            f"All {reward.stats.episodes:,} episodes gave the same reward: the figures are "
+            "exact for these seeds (--sample draws a model's actions from its distribution)."
+        )
+    else:
+        half = reward.interval.high - reward.interval.estimate
+        lines.append(
+            f"The mean reward is good to ±{half:.2g} (95%) over {reward.stats.episodes:,} "
+            "episodes; a difference smaller than that is noise (4x the episodes halve it)."
+        )
+    return lines
 
 
 def summary(played: PlayedEpisode) -> EpisodeSummary:
@@ -165,7 +220,7 @@ def _prepare(source: PolicySource, domain: str, options: Mapping[str, str]) -> _
     """Check a model against the domain here, once, and keep only its network to ship."""
     if source.policy != "model":
         return _Player(source.policy, source.sample)
-    path = Path(source.model) if source.model is not None else default_model(domain)
+    path = Path(source.model) if source.model is not None else default_model(domain, options)
     env = MultiActorEnv(domain_factory(load_domain(domain), options))
     # ModelError if missing, changed or made for another env.
     return _Player("model", source.sample, load_policy(path, env, options))
@@ -244,4 +299,13 @@ def _bar(show: bool, episodes: int) -> Any:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=episodes, unit="ep", desc="episodes", dynamic_ncols=True, file=sys.stderr)
+    # disable=None: the bar shows on a terminal only, never in logs or captured output.
+    return tqdm(
+        total=episodes,
+        unit="ep",
+        desc="episodes",
+        dynamic_ncols=True,
+        file=sys.stderr,
+        disable=None,
+        leave=False,
+    )

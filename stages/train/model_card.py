@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from domains.domain import Domain
-from domains.registry import load_domain, run_label
+from domains.registry import load_domain, resolve_options, run_label
 from schemas.atomic import atomic_output
 from schemas.errors import ConfigError, ModelError
 
@@ -35,12 +35,21 @@ MODELS_ROOT: Path = DEFAULT_MODEL.parent.parent
 (``<root>/<run name>/``, see :func:`default_run_dir`)."""
 
 
-def default_model(domain: str) -> Path:
-    """The model ``record --policy model`` plays for `domain` when no --model is given.
+def default_model(domain: str, options: Mapping[str, str] | None = None) -> Path:
+    """The model ``record`` and ``evaluate`` play for `domain` when no --model is given.
 
-    Only a run whose ``--out-dir`` names ``<root>/<domain>/`` writes it, so the committed
-    factory model is never replaced by a training run that was not told to."""
-    return MODELS_ROOT / domain / "model.zip"
+    ``<root>/<domain>/model.zip`` for a domain without options (the committed factory
+    model); for one with options, a folder per variant inside it named by every option's
+    value, e.g. ``<root>/cashier/controlled/model.zip`` and ``.../cashier/automatic/``
+    (both committed). Only a run whose ``--out-dir`` names that folder writes there, so a
+    committed model is never replaced by a training run that was not told to."""
+    domain_class = load_domain(domain)
+    values = resolve_options(domain_class, options or {}).values()
+    return MODELS_ROOT.joinpath(domain, *(_file_safe(value) for value in values), "model.zip")
+
+
+def _file_safe(part: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in str(part))
 
 
 def run_name(domain_class: type[Domain], options: Mapping[str, str], seed: int) -> str:

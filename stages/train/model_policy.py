@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from domains.env import MultiActorEnv
 from domains.policies import PolicyFor, episode_draw_seed
-from domains.registry import describe_options, option_flags
+from domains.registry import describe_options, option_flags, resolve_options
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
 from stages.train.model_card import ModelCard, card_path, default_run_dir, load_model_card
@@ -42,7 +42,9 @@ def check_model_fits(
         problems.append(
             f"{card.domain_id} version {card.domain_version}, the env's is {domain.domain_version}"
         )
-    elif options is not None and dict(card.domain_options) != dict(options):
+    elif options is not None and dict(card.domain_options) != resolve_options(
+        type(domain), options
+    ):
         problems.append(
             f"{card.domain_id} with options {describe_options(card.domain_options)}, "
             f"the recording asks for {describe_options(options)}"

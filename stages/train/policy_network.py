@@ -16,6 +16,7 @@ another machine.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -58,6 +59,16 @@ class PolicyNetwork:
     @property
     def action_count(self) -> int:
         return int(self.head.weights.shape[1])
+
+    def digest(self) -> str:
+        """sha256 of the activation and every layer's shape and values: two models with the
+        same digest play alike (a retrained model that reproduces one shows its digest)."""
+        digest = hashlib.sha256(self.activation.encode())
+        for layer in (*self.hidden, self.head):
+            for array in (layer.weights, layer.bias):
+                digest.update(repr(array.shape).encode())
+                digest.update(np.ascontiguousarray(array, dtype="<f8").tobytes())
+        return digest.hexdigest()
 
     def logits(self, observations: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """One row of logits per observation row (shape (batch, actions))."""
