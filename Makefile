@@ -33,12 +33,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: setup ## ruff: style and common bugs
-	$(BIN)/ruff check stages schemas domains tests
-	$(BIN)/ruff format --check stages schemas domains tests
+	$(BIN)/ruff check stages schemas domains tests examples
+	$(BIN)/ruff format --check stages schemas domains tests examples
 
 format: setup ## Reformat the code with ruff
-	$(BIN)/ruff format stages schemas domains tests
-	$(BIN)/ruff check --fix stages schemas domains tests
+	$(BIN)/ruff format stages schemas domains tests examples
+	$(BIN)/ruff check --fix stages schemas domains tests examples
 
 type: setup ## mypy on the packages
 	$(BIN)/mypy
@@ -51,7 +51,7 @@ pytest: setup ## The test suite
 
 test: lint type contract pytest ## Everything CI checks
 
-train: setup ## Train the factory policy (ARGS="--seed 1 --timesteps 300000")
+train: setup ## Train a policy with its domain's defaults (ARGS="--seed 1", ARGS="--domain cashier")
 	$(BIN)/simreel train $(ARGS)
 
 record: setup ## Record the committed model's episode to a new table under data/events/ (ARGS="--policy rules")

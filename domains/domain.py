@@ -1,9 +1,11 @@
 """The contract between a simulated world and the multi-actor Gymnasium env.
 
-A domain is one folder under ``domains/``: a vocabulary module (names shared with the
-painter), a simulation module with a :class:`Domain` subclass, and a painter module.
-The generic :class:`~domains.env.MultiActorEnv` turns any domain into a Gymnasium
-env for MaskablePPO.
+A domain is a vocabulary module (names shared with the painter), a simulation module
+with a :class:`Domain` subclass, and a painter module: a folder under ``domains/``, or a
+package of its own registered through the ``simreel.domains`` entry points (the guide:
+``docs/your-own-domain.md``; check one with :func:`domains.check.check_domain`). The
+generic :class:`~domains.env.MultiActorEnv` turns any domain into a Gymnasium env for
+MaskablePPO.
 
 Lifecycle of one episode, as the env drives it::
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -104,12 +107,25 @@ class Domain(abc.ABC):
     ``TrainConfig`` field name (e.g. more evaluation episodes for a stochastic domain, or
     the KPI to keep the best model by). ``TrainConfig.for_domain`` applies them under the
     user's own; a model's card stores the settings it was made with in full."""
+    shipped_models: ClassVar[Path | None] = None
+    """A folder of default models the domain's package ships (None: none): ``model.zip``
+    and its card in ``<folder>/<option values>/`` per variant (``<folder>/`` without
+    options). ``record`` and ``evaluate`` play it when given no --model; without one they
+    play what a bare ``simreel train --domain <id>`` writes in the working folder."""
 
     @abc.abstractmethod
     def start(
         self, sim: simpy.Environment, recorder: Recorder, rng: np.random.Generator
     ) -> Sequence[int]:
-        """Build the world at time 0; return the deciders that need a decision now, in order."""
+        """Build the world at time 0; return the deciders that need a decision now, in order.
+
+        `sim` is the episode's SimPy environment; `recorder` takes every state change
+        (a ``NullRecorder`` that does nothing while training). `rng` is the env's seeded
+        generator (Gymnasium's ``np_random``, seeded by ``reset(seed=...)``): draw every
+        random number of the episode from it, never from numpy's global state, the
+        ``random`` module or a generator of the domain's own, so that the same seed and
+        the same decisions give the same episode. Start actors that follow fixed rules
+        here as SimPy processes (``sim.process(...)``)."""
 
     @abc.abstractmethod
     def legal_actions(self, decider: int) -> NDArray[np.bool_]:
@@ -126,6 +142,14 @@ class Domain(abc.ABC):
     @abc.abstractmethod
     def observe(self) -> NDArray[np.float32]:
         """The world now, as a vector in :attr:`observation_space`."""
+
+    def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
+        """:meth:`observe` followed by `suffix`, as one new array: what the env hands the
+        learner at every step (the suffix is the deciding actor's one-hot index).
+
+        The default joins the two. A domain may override it to build both at once, which
+        saves a copy per decision; the result must be the default's, bit for bit."""
+        return np.concatenate([self.observe(), suffix])
 
     @abc.abstractmethod
     def collect_reward(self) -> float:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from domains.domain import Domain
 
 DOMAIN_GROUP = "simreel.domains"
+BUILT_IN_PACKAGE = "simreel"
+"""The distribution of the built-in domains."""
 _BUILT_IN = {
     "factory": "domains.factory.simulation:FactoryDomain",
     "cashier": "domains.cashier.simulation:CashierDomain",
@@ -33,6 +35,21 @@ def _entry_points() -> dict[str, metadata.EntryPoint]:
     }
     found.update({ep.name: ep for ep in metadata.entry_points(group=DOMAIN_GROUP)})
     return found
+
+
+def domain_package(domain_id: str) -> dict[str, str]:
+    """The distribution that provides `domain_id` and its version, e.g. ``{"name":
+    "simreel-ferry", "version": "0.1.0"}`` (``simreel`` for the built-in domains): what a
+    model card and a table's provenance name, since the package's code is the domain's
+    rules as much as ``domain_version`` is."""
+    for entry in metadata.entry_points(group=DOMAIN_GROUP):
+        if entry.name == domain_id and entry.dist is not None:
+            return {"name": entry.dist.name, "version": entry.dist.version}
+    try:
+        version = metadata.version(BUILT_IN_PACKAGE)
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"name": BUILT_IN_PACKAGE, "version": version}
 
 
 def known_domains() -> list[str]:

@@ -6,7 +6,24 @@ import math
 
 import simpy
 
-from domains.recorder import Recorder
+from domains.recorder import NullRecorder, Recorder
+
+
+def level_store(
+    sim: simpy.Environment,
+    actor: str,
+    state: str,
+    recorder: Recorder,
+    capacity: float = math.inf,
+) -> simpy.Store:
+    """A :class:`LevelStore`, or a plain ``simpy.Store`` when `recorder` records nothing.
+
+    Both behave the same in the simulation; the plain store saves the level bookkeeping
+    around every put and get while training. Arguments as for :class:`LevelStore`.
+    """
+    if isinstance(recorder, NullRecorder):
+        return simpy.Store(sim, capacity=capacity)
+    return LevelStore(sim, actor, state, recorder, capacity)
 
 
 class LevelStore(simpy.Store):

@@ -48,6 +48,16 @@ _COMMANDS = {
         "compare_command",
         "Compare two policies' tables: KPI means, intervals, a plot.",
     ),
+    "domains": (
+        "stages.domains_command",
+        "domains_command",
+        "List the installed domains: package, version, variants, KPIs, painter.",
+    ),
+    "check-domain": (
+        "stages.domains_command",
+        "check_domain_command",
+        "Check that a domain keeps simreel's contract (masks, determinism, painter...).",
+    ),
 }
 
 

@@ -40,6 +40,7 @@ from domains.recorder import RecordedEpisode
 from domains.registry import (
     describe_options,
     domain_factory,
+    domain_package,
     load_domain,
     parse_option_pairs,
     resolve_options,
@@ -165,6 +166,8 @@ class RecordResult:
     """The policy description stored in the table's provenance."""
     options: dict[str, str] = field(default_factory=dict)
     """The domain options the episodes were simulated with (defaults filled in)."""
+    notes: tuple[str, ...] = ()
+    """What the user should know about the recording (e.g. a model of another package)."""
 
 
 def record(
@@ -183,6 +186,7 @@ def record(
     options = resolve_options(domain_class, config.options)
     make_domain = domain_factory(domain_class, options)
     policy_for, description = _policy_for(config, domain_class, options)
+    package = domain_package(domain_class.domain_id)
     recorded: list[RecordedEpisode] = []
     bar = tqdm(
         total=config.episodes,
@@ -211,6 +215,7 @@ def record(
             "id": domain_class.domain_id,
             "version": domain_class.domain_version,
             "options": options,
+            "package": package,
         },
         "seed": config.seed,
         "episodes": config.episodes,
@@ -235,6 +240,21 @@ def record(
         identical=len(recorded) > 1 and all(_same(recorded[0], e) for e in recorded[1:]),
         policy=description,
         options=options,
+        notes=_package_notes(description, package),
+    )
+
+
+def _package_notes(description: Mapping[str, Any], package: Mapping[str, str]) -> tuple[str, ...]:
+    """A note when the model was trained with another package (or version) of the domain:
+    the same domain version should mean the same rules, but only the package's author
+    can promise that."""
+    trained = description.get("card", {}).get("domain_package") or {}
+    if not trained or dict(trained) == dict(package):
+        return ()
+    return (
+        f"the model was trained with {trained.get('name')} {trained.get('version')}, this is "
+        f"{package['name']} {package['version']}: if the domain's rules changed without a new "
+        "domain version, its episodes differ from those it learned on",
     )
 
 
@@ -422,6 +442,8 @@ def record_command(
     if not lines:
         for stats in kpi_stats(result.episodes):
             click.echo(format_stats(stats))
+    for note in result.notes:
+        click.echo(f"note: {printable(note)}", err=True)
     if result.identical:
         click.echo(
             f"note: all {len(result.episodes)} episodes are identical: the domain and the "

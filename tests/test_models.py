@@ -108,21 +108,41 @@ def test_missing_model_file(tmp_path: Path) -> None:
 def test_a_missing_default_model_gives_commands_that_make_and_play_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(model_card, "MODELS_ROOT", tmp_path / "data" / "models")
+    # In a user's folder, for a domain variant with no shipped model: record looks where a
+    # bare `simreel train` writes, in the working folder.
+    monkeypatch.setattr(CashierDomain, "shipped_models", tmp_path / "shipped")  # empty
     monkeypatch.chdir(tmp_path)
     options = {"dispatcher": "automatic"}
     env = MultiActorEnv(domain_factory(CashierDomain, options))
-    with pytest.raises(ModelError) as missing:
-        load_policy(model_card.default_model("cashier", options), env, options)
-    message = str(missing.value)
+    default = model_card.default_model("cashier", options)
+    trained = TrainConfig.for_domain("cashier", options).output_dir() / "model.zip"
+    assert default == trained == Path("data/models/cashier-automatic-seed0/model.zip")
     flags = "--domain cashier --option dispatcher=automatic"
-    # The folder a bare `simreel train` writes, as the message says it.
-    trained = TrainConfig(domain="cashier", options=options).output_dir() / "model.zip"
-    shown = trained.relative_to(tmp_path)
-    assert shown == Path("data/models/cashier-automatic-seed0/model.zip")
-    assert f"train one with `simreel train {flags}` (it writes {shown})" in message
-    assert f"`simreel record {flags} --model {shown}`" in message
-    assert f"`simreel train {flags} --out-dir data/models/cashier/automatic`" in message
+    with pytest.raises(ModelError) as missing:
+        load_policy(default, env, options)
+    assert f"train one with `simreel train {flags}` (it writes {trained}, which " in str(
+        missing.value
+    )
+    # Any other missing model: how to train one, play it, or train into that folder.
+    elsewhere = tmp_path / "elsewhere" / "model.zip"
+    with pytest.raises(ModelError) as missing:
+        load_policy(elsewhere, env, options)
+    message = str(missing.value)
+    assert f"train one with `simreel train {flags}` (it writes {trained})" in message
+    assert f"`simreel record {flags} --model {trained}`" in message
+    assert f"`simreel train {flags} --out-dir elsewhere`" in message
+
+
+def test_shipped_models_are_found_from_the_package_not_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert model_card.default_model("factory") == DEFAULT_MODEL
+    assert model_card.default_model("factory").is_absolute()
+    for dispatcher in ("controlled", "automatic"):
+        shipped = model_card.default_model("cashier", {"dispatcher": dispatcher})
+        assert shipped == REPO_ROOT / "data" / "models" / "cashier" / dispatcher / "model.zip"
+        assert shipped.is_file()
 
 
 def test_missing_card(model_copy: Path) -> None:
@@ -155,7 +175,7 @@ def test_card_missing_a_field(model_copy: Path) -> None:
             [{"timestep": 0}],
             r"field 'evaluations' must be a list of \{episodes, kpis",
         ),
-        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 4"),
+        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 5"),
         ("members", [{"member": 0}], r"field 'members' must be a list of \{best_score"),
         (
             "members",

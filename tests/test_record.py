@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import stages.record as record_module
 from schemas.errors import ConfigError
 from schemas.events import read_events
+from schemas.provenance import simreel_version
 from stages.cli import cli
 from stages.record import RecordConfig, record
 from tests.cli_helpers import run_cli
@@ -71,7 +72,12 @@ def test_episodes_are_reset_with_seed_plus_k_and_described(tmp_path: Path) -> No
     assert result.episodes == events.metadata.episodes
     provenance = events.metadata.provenance
     assert provenance["policy"] == {"kind": "first-legal"}
-    assert provenance["domain"] == {"id": "factory", "version": 0, "options": {}}
+    assert provenance["domain"] == {
+        "id": "factory",
+        "version": 0,
+        "options": {},
+        "package": {"name": "simreel", "version": simreel_version()},
+    }
     assert provenance["seed"] == 3
     assert set(provenance) >= {"simreel_version", "library_versions", "created_at", "git_commit"}
     assert provenance["created_at"].endswith("+00:00")

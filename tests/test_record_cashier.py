@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from domains.cashier.simulation import CashierDomain
 from schemas.errors import ConfigError, ModelError
 from schemas.events import read_events
 from stages.inspect import summarise
@@ -130,11 +131,16 @@ def test_record_plays_a_model_of_its_own_variant_and_refuses_another(
 def test_without_a_model_the_domain_own_default_is_looked_for(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A cashier that ships no model: record plays what a bare `simreel train` writes.
+    monkeypatch.setattr(CashierDomain, "shipped_models", None)
     monkeypatch.setattr(models, "MODELS_ROOT", tmp_path / "models")  # none trained there
     code, _, stderr = run_cli(
         ["record", "--domain", "cashier", "--out", str(tmp_path / "t.parquet")], capsys
     )
     assert code == 2
-    assert f"{tmp_path}/models/cashier/model.zip: model file not found" in stderr
-    assert "simreel train --domain cashier --option dispatcher=controlled" in stderr
+    expected = tmp_path / "models" / "cashier-seed0" / "model.zip"
+    assert f"{expected}: model file not found" in stderr
+    assert (
+        "train one with `simreel train --domain cashier --option dispatcher=controlled`" in stderr
+    )
     assert not (tmp_path / "t.parquet").exists()

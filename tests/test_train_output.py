@@ -68,12 +68,11 @@ def test_the_default_folder_differs_per_seed_and_variant_and_is_never_records_de
     }
     assert len(folders) == 9
     assert {folder.parent for folder in folders} == {models.MODELS_ROOT}
-    committed = {
+    shipped = {
         default_model("factory").parent,
-        default_model("cashier").parent,
-        default_model("cashier", {"dispatcher": "automatic"}).parent,
+        *(Path(CashierDomain.shipped_models or "") / v for v in ("controlled", "automatic")),
     }
-    assert not folders & committed
+    assert not {folder.resolve() for folder in folders} & shipped
     # A named folder, and a resumed run's checkpoint folder, are used as given.
     assert TrainConfig(out_dir=Path("x")).output_dir() == Path("x")
     assert TrainConfig(resume=Path("y/checkpoint.zip")).output_dir() == Path("y")
@@ -222,8 +221,9 @@ def test_a_default_run_leaves_the_committed_model_alone(tmp_path: Path) -> None:
     assert sorted((clone / "data" / "models" / "factory").rglob("*")) == committed
     assert {path: sha256_file(path) for path in digests} == digests
     assert sha256_file(DEFAULT_MODEL) == source_digest
+    # The run lands in the working folder (the user's), named as the user would type it.
     run = clone / "data" / "models" / "factory-seed0"
-    assert f"wrote {run / 'model.zip'}" in finished.stdout
+    assert f"wrote {Path('data/models/factory-seed0/model.zip')} " in finished.stdout
     assert load_model_card(run / "model.zip").complete
     assert load_model_card(run / "checkpoint.zip").complete
 

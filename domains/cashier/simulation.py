@@ -14,10 +14,12 @@ Importing this module registers the Gymnasium id ``simreel/Cashier-v0``.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -59,7 +61,7 @@ from domains.cashier.vocabulary import (
 from domains.domain import BaselineFactory, Domain, DomainOption, Process
 from domains.env import MultiActorEnv
 from domains.recorder import NullRecorder, Recorder
-from domains.stores import LevelStore
+from domains.stores import level_store
 
 ENV_ID = f"simreel/Cashier-v{DOMAIN_VERSION}"
 SERVE = 0
@@ -117,6 +119,89 @@ _OBS_PER_LANE = 1 + (QUEUE_CAPACITY + 1) + 1 + 1
 _OBS_PER_CASHIER = len(LANES) + len(Activity) + 1
 _OBS_SIZE = 2 + len(LANES) * _OBS_PER_LANE + len(CASHIERS) * _OBS_PER_CASHIER
 
+# observe() and legal_actions() run at every decision: their constant parts are built
+# once, here and in the caches below. observe() joins float32 byte strings, which costs
+# a third of building a list of floats and converting it; struct's native "f" and numpy
+# round float64 to float32 alike (a C cast), so the values are those of the formulas.
+_PACK_TWO = struct.Struct("2f").pack
+_PACK_ONE = struct.Struct("f").pack
+
+
+def _float32_bytes(values: Sequence[float]) -> bytes:
+    return np.asarray(values, dtype=np.float32).tobytes()
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def _float32_array(parts: list[bytes]) -> NDArray[np.float32]:
+    """Float32 byte strings joined into a new (writable) array."""
+    # The dtype as an object, passed by position: frombuffer then takes half as long.
+    return np.frombuffer(bytearray(b"".join(parts)), _FLOAT32)
+
+
+def _one_hot(index: int, size: int) -> list[float]:
+    return [1.0 if i == index else 0.0 for i in range(size)]
+
+
+_CASHIER_CODES = tuple(
+    tuple(
+        _float32_bytes(_one_hot(lane, len(LANES)) + _one_hot(activity, len(Activity)))
+        for activity in Activity
+    )
+    for lane in range(len(LANES))
+)
+"""By lane and activity, a cashier's one-hot lane followed by its one-hot activity."""
+
+
+def _lane_code(waiting: int, incoming: bool, next_automatic: bool) -> bytes:
+    """One lane's part of the observation: its queue as a fraction and one-hot, whether
+    the customer on its way goes there, and whether the next automatic one will."""
+    return _float32_bytes(
+        [
+            min(waiting / QUEUE_CAPACITY, 1.0),
+            *_one_hot(min(waiting, QUEUE_CAPACITY), QUEUE_CAPACITY + 1),
+            1.0 if incoming else 0.0,
+            1.0 if next_automatic else 0.0,
+        ]
+    )
+
+
+_LANE_CODES = tuple(
+    tuple(
+        tuple(_lane_code(waiting, incoming, next_automatic) for next_automatic in (False, True))
+        for incoming in (False, True)
+    )
+    for waiting in range(QUEUE_CAPACITY + 1)
+)
+"""_lane_code by queue length, then by the two flags. A longer queue than the capacity
+reads as a full one, so this covers every queue length."""
+
+
+_CASHIER_MASKS: dict[tuple[int | None, ...], NDArray[np.bool_]] = {}
+"""_cashier_mask by the checkouts' occupants."""
+
+
+def _cashier_mask(occupant: Sequence[int | None]) -> NDArray[np.bool_]:
+    """A cashier's mask: serving is always legal, walking only to a free checkout. The
+    arrays are shared and read-only, so a decision allocates none."""
+    key = tuple(occupant)
+    mask = _CASHIER_MASKS.get(key)
+    if mask is None:
+        mask = np.array([True, *(lane is None for lane in key)], dtype=bool)
+        mask.flags.writeable = False
+        _CASHIER_MASKS[key] = mask
+    return mask
+
+
+_IDLE_RNG = np.random.default_rng(0)
+_IDLE_SIM = simpy.Environment()
+"""What a domain holds before start(): nothing draws from or runs on them."""
+
+_DISPATCHER_MASK = np.ones(len(DISPATCHER_ACTIONS), dtype=bool)
+_DISPATCHER_MASK.flags.writeable = False
+"""The dispatcher may send a customer to any lane."""
+
 
 class CashierDomain(Domain):
     """Three lanes, a slow and a fast cashier, a dispatcher; gamma durations; overruns end it.
@@ -140,6 +225,9 @@ class CashierDomain(Domain):
         ),
     )
     kpi_names: ClassVar[tuple[str, ...]] = tuple(Kpi)
+    shipped_models: ClassVar[Path | None] = (
+        Path(__file__).resolve().parents[2] / "data" / "models" / "cashier"
+    )
     training_defaults: ClassVar[Mapping[str, Any]] = {
         # The original's MaskablePPO settings (which reproduce its reported figures here),
         # trained twice as long: discounting keeps the far-off overrun from drowning out
@@ -173,12 +261,16 @@ class CashierDomain(Domain):
         )
         self._dispatcher_decider = len(CASHIERS) if controlled else None
         self._fixed_durations = durations
-        self._rng = np.random.default_rng(0)
-        self._sim = simpy.Environment()
+        # Placeholders until start() (the env builds a domain per episode, and a generator
+        # and a SimPy environment of its own would cost as much as a decision).
+        self._rng = _IDLE_RNG
+        self._sim = _IDLE_SIM
         self._recorder: Recorder = NullRecorder()
         self._cashiers: list[_Cashier] = []
         self._occupant: list[int | None] = [None] * len(LANES)
-        self._queues: list[LevelStore] = []
+        self._queues: list[simpy.Store] = []
+        self._recording = False
+        """False with a NullRecorder: the processes then skip building recorder arguments."""
         self._next_customer = 0
         self._incoming: tuple[int, float] | None = None
         """The customer on its way: (lane, arrival time)."""
@@ -194,7 +286,8 @@ class CashierDomain(Domain):
         self, sim: simpy.Environment, recorder: Recorder, rng: np.random.Generator
     ) -> Sequence[int]:
         self._sim, self._recorder, self._rng = sim, recorder, rng
-        self._queues = [LevelStore(sim, lane, LaneState.QUEUE, recorder) for lane in LANES]
+        self._recording = not isinstance(recorder, NullRecorder)
+        self._queues = [level_store(sim, lane, LaneState.QUEUE, recorder) for lane in LANES]
         recorder.enter(SERVED, CounterState.COUNT, count=0)
         self._cashiers = [
             _Cashier(name, index, lane=lane, target=lane)
@@ -208,9 +301,10 @@ class CashierDomain(Domain):
         return range(len(self.decider_names))
 
     def legal_actions(self, decider: int) -> NDArray[np.bool_]:
+        """A shared read-only array."""
         if decider == self._dispatcher_decider:
-            return np.ones(len(DISPATCHER_ACTIONS), dtype=bool)
-        return np.array([True, *(occupant is None for occupant in self._occupant)], dtype=bool)
+            return _DISPATCHER_MASK
+        return _cashier_mask(self._occupant)
 
     def commit(self, decider: int, action: int) -> None:
         if decider != self._dispatcher_decider and action != SERVE:
@@ -230,28 +324,37 @@ class CashierDomain(Domain):
         return self._walk(cashier, action - 1)
 
     def observe(self) -> NDArray[np.float32]:
+        return _float32_array(self._observation_parts())
+
+    def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
+        if suffix.dtype != _FLOAT32:
+            return super().observe_with(suffix)
+        parts = self._observation_parts()
+        parts.append(suffix.tobytes())
+        return _float32_array(parts)
+
+    def _observation_parts(self) -> list[bytes]:
+        """The observation as float32 byte strings."""
+        # From tables and caches (see _LANE_CODES); clipping is written as
+        # conditional expressions, the same values as min() and max().
         now = self._sim.now
-        features = [now / HORIZON]
         incoming_lane, arrival = self._incoming if self._incoming is not None else (None, now)
-        features.append(min(max(arrival - now, 0.0) / 6.0, 1.0))
+        until_arrival = arrival - now
+        until_arrival = (0.0 if until_arrival < 0.0 else until_arrival) / 6.0
+        parts = [_PACK_TWO(now / HORIZON, 1.0 if until_arrival > 1.0 else until_arrival)]
+        # In the automatic variant the next customer's lane is known in advance.
         next_automatic = (
             self._next_customer % len(LANES) if self._dispatcher_decider is None else None
         )
         for lane, queue in enumerate(self._queues):
-            level = [0.0] * (QUEUE_CAPACITY + 1)
-            level[min(len(queue.items), QUEUE_CAPACITY)] = 1.0
-            features += [min(len(queue.items) / QUEUE_CAPACITY, 1.0), *level]
-            features.append(1.0 if lane == incoming_lane else 0.0)
-            # In the automatic variant the next customer's lane is known in advance.
-            features.append(1.0 if lane == next_automatic else 0.0)
+            waiting = min(len(queue.items), QUEUE_CAPACITY)
+            parts.append(_LANE_CODES[waiting][lane == incoming_lane][lane == next_automatic])
         for cashier in self._cashiers:
-            position = [0.0] * len(LANES)
-            position[cashier.target] = 1.0
-            activity = [0.0] * len(Activity)
-            activity[cashier.activity] = 1.0
-            remaining = min(max(cashier.busy_until - now, 0.0) / 10.0, 1.0)
-            features += position + activity + [remaining]
-        return np.array(features, dtype=np.float32)
+            busy = cashier.busy_until - now
+            remaining = (0.0 if busy < 0.0 else busy) / 10.0  # min(max(busy, 0) / 10, 1)
+            parts.append(_CASHIER_CODES[cashier.target][cashier.activity])
+            parts.append(_PACK_ONE(1.0 if remaining > 1.0 else remaining))
+        return parts
 
     def collect_reward(self) -> float:
         reward, self._reward = self._reward, 0.0
@@ -305,11 +408,13 @@ class CashierDomain(Domain):
         """The next customer walks to `lane` and joins its queue, or overruns a full one."""
         number = self._next_customer
         self._next_customer += 1
-        customer = CUSTOMER.instance(number)
-        self._recorder.enter(
-            DISPATCHER, DispatcherState.DISPATCHING, lane=LANES[lane], customer=number
-        )
-        self._recorder.enter(customer, CustomerState.ARRIVING, lane=LANES[lane])
+        if self._recording:
+            self._recorder.enter(
+                DISPATCHER, DispatcherState.DISPATCHING, lane=LANES[lane], customer=number
+            )
+            self._recorder.enter(
+                CUSTOMER.instance(number), CustomerState.ARRIVING, lane=LANES[lane]
+            )
         duration = self._draw(DISPATCH)
         self._incoming = (lane, self._sim.now + duration)
         yield self._sim.timeout(duration)
@@ -318,9 +423,11 @@ class CashierDomain(Domain):
         if len(queue.items) >= QUEUE_CAPACITY:
             self._overrun = lane
             self._reward += REWARD_OVERRUN
-            self._recorder.enter(LANES[lane], LaneState.OVERRUN, level=len(queue.items))
+            if self._recording:
+                self._recorder.enter(LANES[lane], LaneState.OVERRUN, level=len(queue.items))
             return
-        self._recorder.enter(customer, CustomerState.QUEUED, lane=LANES[lane])
+        if self._recording:
+            self._recorder.enter(CUSTOMER.instance(number), CustomerState.QUEUED, lane=LANES[lane])
         yield queue.put(number)
 
     def _serve(self, cashier: _Cashier) -> Process:
@@ -328,16 +435,20 @@ class CashierDomain(Domain):
         request = self._queues[lane].get()
         if not request.triggered:
             cashier.activity = Activity.STALLED
-            self._recorder.enter(cashier.name, CashierState.STALLED, lane=LANES[lane])
+            if self._recording:
+                self._recorder.enter(cashier.name, CashierState.STALLED, lane=LANES[lane])
         number: int = yield request
         duration = self._draw(SERVICE[cashier.index])
-        self._recorder.enter(cashier.name, CashierState.SERVING, lane=LANES[lane], customer=number)
-        self._recorder.enter(
-            CUSTOMER.instance(number),
-            CustomerState.BEING_SERVED,
-            lane=LANES[lane],
-            cashier=cashier.name,
-        )
+        if self._recording:
+            self._recorder.enter(
+                cashier.name, CashierState.SERVING, lane=LANES[lane], customer=number
+            )
+            self._recorder.enter(
+                CUSTOMER.instance(number),
+                CustomerState.BEING_SERVED,
+                lane=LANES[lane],
+                cashier=cashier.name,
+            )
         cashier.activity, cashier.busy_until = Activity.SERVING, self._sim.now + duration
         yield self._sim.timeout(duration)
         self._served += 1
@@ -347,20 +458,22 @@ class CashierDomain(Domain):
 
     def _leave(self, number: int, lane: int) -> Process:
         """A served customer walks out; only then does the served counter rise."""
-        customer = CUSTOMER.instance(number)
-        self._recorder.enter(customer, CustomerState.LEAVING, lane=LANES[lane])
+        if self._recording:
+            self._recorder.enter(CUSTOMER.instance(number), CustomerState.LEAVING, lane=LANES[lane])
         yield self._sim.timeout(self._draw(LEAVE))
-        self._recorder.close(customer)
         self._walked_out += 1
-        self._recorder.enter(SERVED, CounterState.COUNT, count=self._walked_out)
+        if self._recording:
+            self._recorder.close(CUSTOMER.instance(number))
+            self._recorder.enter(SERVED, CounterState.COUNT, count=self._walked_out)
 
     def _walk(self, cashier: _Cashier, destination: int) -> Process:
-        self._recorder.enter(
-            cashier.name,
-            CashierState.WALKING,
-            lane=LANES[cashier.lane],
-            destination=LANES[destination],
-        )
+        if self._recording:
+            self._recorder.enter(
+                cashier.name,
+                CashierState.WALKING,
+                lane=LANES[cashier.lane],
+                destination=LANES[destination],
+            )
         duration = self._draw(WALK)
         cashier.activity, cashier.busy_until = Activity.WALKING, self._sim.now + duration
         yield self._sim.timeout(duration)

@@ -5,9 +5,11 @@ Importing this module registers the Gymnasium id ``simreel/Factory-v0``.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -42,7 +44,7 @@ from domains.factory.vocabulary import (
     WorkerState,
 )
 from domains.recorder import NullRecorder, Recorder
-from domains.stores import LevelStore
+from domains.stores import level_store
 
 ENV_ID = f"simreel/Factory-v{DOMAIN_VERSION}"
 WORK = 0
@@ -93,6 +95,89 @@ _TIME_SEGMENTS = 10
 _OBS_GLOBAL = 4 + len(_FINE_SCALES) + _TIME_SEGMENTS + 2 * (BUFFER_CAPACITY + 1)
 _OBS_PER_WORKER = len(STATIONS) + len(Activity) + 1
 
+# observe() runs at every decision. It joins float32 byte strings: the one-hot codes
+# and the time features are converted once and cached, and joining bytes costs a third
+# of building a list of floats and converting it. struct's native "f" and numpy round
+# float64 to float32 alike (a C cast), so the values are those of the plain formulas.
+_SEGMENT = HORIZON / _TIME_SEGMENTS
+_SEGMENT_STARTS = tuple(k * _SEGMENT for k in range(_TIME_SEGMENTS))
+_PACK_FOUR = struct.Struct("4f").pack
+_PACK_ONE = struct.Struct("f").pack
+
+
+def _float32_bytes(values: Sequence[float]) -> bytes:
+    return np.asarray(values, dtype=np.float32).tobytes()
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def _float32_array(parts: list[bytes]) -> NDArray[np.float32]:
+    """Float32 byte strings joined into a new (writable) array."""
+    # The dtype as an object, passed by position: frombuffer then takes half as long.
+    return np.frombuffer(bytearray(b"".join(parts)), _FLOAT32)
+
+
+def _one_hots(size: int) -> tuple[tuple[float, ...], ...]:
+    """Per index, the one-hot code of length `size`."""
+    return tuple(tuple(1.0 if i == index else 0.0 for i in range(size)) for index in range(size))
+
+
+_LEVEL_CODES = tuple(_float32_bytes(level) for level in _one_hots(BUFFER_CAPACITY + 1))
+_WORKER_CODES = tuple(
+    tuple(_float32_bytes((*station, *activity)) for activity in _one_hots(len(Activity)))
+    for station in _one_hots(len(STATIONS))
+)
+"""By station and activity, a worker's one-hot station followed by its one-hot activity."""
+
+_TIME_FEATURES_CACHE: dict[float, tuple[float, bytes]] = {}
+"""_time_features by time. Every factory duration is a whole number of seconds, so an
+episode sees at most 301 distinct times and the cache stays small."""
+_TIME_FEATURES_CACHE_SIZE = 4096
+
+
+def _time_features(now: float) -> tuple[float, bytes]:
+    """The observation's time features: elapsed/horizon, then (as float32 bytes) the time
+    left at fine resolution followed by the thermometer code of the elapsed time."""
+    cached = _TIME_FEATURES_CACHE.get(now)
+    if cached is not None:
+        return cached
+    # The last item counts only if its stage-3 work ends by the horizon, so the end
+    # game hinges on single seconds, which elapsed/300 resolves too coarsely for a
+    # small network (1 s = 0.003). The time left, saturated at 30 s and at 10 s,
+    # spreads the last stage-2 and stage-3 decisions over the whole [0, 1] range.
+    left = HORIZON - now
+    fine = [min(left / scale, 1.0) for scale in _FINE_SCALES]
+    # The good schedules switch stations in particular phases of the episode: a
+    # thermometer code of the time (segment k goes 0 -> 1 during its 30 s) makes such
+    # thresholds single weights.
+    segments = [min(max((now - start) / _SEGMENT, 0.0), 1.0) for start in _SEGMENT_STARTS]
+    features = (now / HORIZON, _float32_bytes((*fine, *segments)))
+    if len(_TIME_FEATURES_CACHE) >= _TIME_FEATURES_CACHE_SIZE:
+        _TIME_FEATURES_CACHE.clear()
+    _TIME_FEATURES_CACHE[now] = features
+    return features
+
+
+_IDLE_SIM = simpy.Environment()
+_IDLE_BUFFER = simpy.Store(_IDLE_SIM, capacity=BUFFER_CAPACITY)
+"""What a domain holds before start(): nothing runs on them."""
+
+_LEGAL_BY_OCCUPANTS: dict[tuple[int | None, ...], NDArray[np.bool_]] = {}
+"""_legal_mask by the stations' occupants (3^4 combinations at most)."""
+
+
+def _legal_mask(occupant: Sequence[int | None]) -> NDArray[np.bool_]:
+    """A worker's mask: work is always legal, walking only to a free station. The arrays
+    are shared and read-only, so a decision allocates none."""
+    key = tuple(occupant)
+    mask = _LEGAL_BY_OCCUPANTS.get(key)
+    if mask is None:
+        mask = np.array([True, *(station is None for station in key)], dtype=bool)
+        mask.flags.writeable = False
+        _LEGAL_BY_OCCUPANTS[key] = mask
+    return mask
+
 
 class FactoryDomain(Domain):
     """Two workers, four stations, two buffers of 10, 300 simulated seconds."""
@@ -104,6 +189,9 @@ class FactoryDomain(Domain):
     action_names: tuple[tuple[str, ...], ...] = (ACTION_NAMES,) * len(WORKERS)
     horizon: ClassVar[float] = HORIZON
     kpi_names: ClassVar[tuple[str, ...]] = ("finished_items",)
+    shipped_models: ClassVar[Path | None] = (
+        Path(__file__).resolve().parents[2] / "data" / "models" / "factory"
+    )
     training_defaults: ClassVar[Mapping[str, Any]] = {"select_by": "finished_items"}
     """Keep the model that finishes the most items (the reward also pays for stocked buffers)."""
     observation_space: ClassVar[spaces.Box] = spaces.Box(
@@ -111,16 +199,16 @@ class FactoryDomain(Domain):
     )
 
     def __init__(self) -> None:
-        self._sim = simpy.Environment()
+        # Placeholders until start() (the env builds a domain per episode, and a SimPy
+        # environment and stores of its own would cost as much as a decision).
+        self._sim = _IDLE_SIM
         self._recorder: Recorder = NullRecorder()
         self._workers: list[_Worker] = []
         self._occupant: list[int | None] = [None] * len(STATIONS)
-        self._buffer_a = LevelStore(
-            self._sim, BUFFER_A, BufferState.LEVEL, self._recorder, BUFFER_CAPACITY
-        )
-        self._buffer_b = LevelStore(
-            self._sim, BUFFER_B, BufferState.LEVEL, self._recorder, BUFFER_CAPACITY
-        )
+        self._legal = _legal_mask(self._occupant)
+        self._recording = False
+        """False with a NullRecorder: the processes then skip building recorder arguments."""
+        self._buffer_a = self._buffer_b = _IDLE_BUFFER
         self._finished = 0
         self._next_item = 0
         self._reward = 0.0
@@ -132,6 +220,7 @@ class FactoryDomain(Domain):
     ) -> Sequence[int]:
         # The factory has no randomness: rng is unused by design.
         self._sim, self._recorder = sim, recorder
+        self._recording = not isinstance(recorder, NullRecorder)
         self._workers = [
             _Worker(name, station=station, target=station)
             for name, station in zip(WORKERS, WORKER_START_STATIONS, strict=True)
@@ -139,13 +228,15 @@ class FactoryDomain(Domain):
         self._occupant = [None] * len(STATIONS)
         for index, worker in enumerate(self._workers):
             self._occupant[worker.station] = index
-        self._buffer_a = LevelStore(sim, BUFFER_A, BufferState.LEVEL, recorder, BUFFER_CAPACITY)
-        self._buffer_b = LevelStore(sim, BUFFER_B, BufferState.LEVEL, recorder, BUFFER_CAPACITY)
+        self._legal = _legal_mask(self._occupant)
+        self._buffer_a = level_store(sim, BUFFER_A, BufferState.LEVEL, recorder, BUFFER_CAPACITY)
+        self._buffer_b = level_store(sim, BUFFER_B, BufferState.LEVEL, recorder, BUFFER_CAPACITY)
         recorder.enter(FINISHED, CounterState.COUNT, count=0)
         return range(len(self._workers))
 
     def legal_actions(self, decider: int) -> NDArray[np.bool_]:
-        return np.array([True, *(occupant is None for occupant in self._occupant)], dtype=bool)
+        """Work, or walk to a free station (a shared read-only array)."""
+        return self._legal
 
     def commit(self, decider: int, action: int) -> None:
         if action != WORK:
@@ -155,6 +246,7 @@ class FactoryDomain(Domain):
             self._occupant[worker.target] = None
             worker.target = action - 1
             self._occupant[worker.target] = decider
+            self._legal = _legal_mask(self._occupant)
 
     def perform(self, decider: int, action: int) -> Process:
         if action == WORK:
@@ -162,41 +254,45 @@ class FactoryDomain(Domain):
         return self._walk(self._workers[decider], action - 1)
 
     def observe(self) -> NDArray[np.float32]:
+        return _float32_array(self._observation_parts())
+
+    def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
+        if suffix.dtype != _FLOAT32:
+            return super().observe_with(suffix)
+        parts = self._observation_parts()
+        parts.append(suffix.tobytes())
+        return _float32_array(parts)
+
+    def _observation_parts(self) -> list[bytes]:
+        """The observation as float32 byte strings."""
+        # From tables and caches (see _time_features); clipping is
+        # written as conditional expressions, the same values as min() and max().
         now = self._sim.now
-        features = [
-            now / HORIZON,
-            len(self._buffer_a.items) / BUFFER_CAPACITY,
-            len(self._buffer_b.items) / BUFFER_CAPACITY,
-            min(self._finished / 30.0, 1.0),
+        elapsed, time_left = _time_features(now)
+        level_a, level_b = len(self._buffer_a.items), len(self._buffer_b.items)
+        finished = self._finished / 30.0  # min(finished / 30, 1)
+        parts = [
+            _PACK_FOUR(
+                elapsed,
+                level_a / BUFFER_CAPACITY,
+                level_b / BUFFER_CAPACITY,
+                1.0 if finished > 1.0 else finished,
+            ),
+            time_left,
+            # The good schedules switch stations at particular buffer levels ("s0 until
+            # A is full", "leave s3 when B is down to 2"). One-hot levels make such
+            # thresholds single weights instead of sharp bends a small tanh network
+            # needs many updates to learn: with them (and the thermometer code of the
+            # time), training reaches 28 items on seeds where plain scalars stay at 27.
+            _LEVEL_CODES[level_a],
+            _LEVEL_CODES[level_b],
         ]
-        # The last item counts only if its stage-3 work ends by the horizon, so the end
-        # game hinges on single seconds, which elapsed/300 resolves too coarsely for a
-        # small network (1 s = 0.003). The time left, saturated at 30 s and at 10 s,
-        # spreads the last stage-2 and stage-3 decisions over the whole [0, 1] range.
-        left = HORIZON - now
-        features += [min(left / scale, 1.0) for scale in _FINE_SCALES]
-        # The good schedules switch stations at particular buffer levels ("s0 until A
-        # is full", "leave s3 when B is down to 2") and in particular phases of the
-        # episode. One-hot levels and a thermometer code of the time (segment k goes
-        # 0 -> 1 during its 30 s) make such thresholds single weights instead of
-        # sharp bends a small tanh network needs many updates to learn: with them,
-        # training reaches 28 items on seeds where the plain scalars stay at 27.
-        segment = HORIZON / _TIME_SEGMENTS
-        features += [
-            min(max((now - k * segment) / segment, 0.0), 1.0) for k in range(_TIME_SEGMENTS)
-        ]
-        for buffer in (self._buffer_a, self._buffer_b):
-            level = [0.0] * (BUFFER_CAPACITY + 1)
-            level[len(buffer.items)] = 1.0
-            features += level
         for worker in self._workers:
-            position = [0.0] * len(STATIONS)
-            position[worker.target] = 1.0
-            activity = [0.0] * len(Activity)
-            activity[worker.activity] = 1.0
-            remaining = min(max(worker.busy_until - now, 0.0) / 10.0, 1.0)
-            features += position + activity + [remaining]
-        return np.array(features, dtype=np.float32)
+            busy = worker.busy_until - now
+            remaining = (0.0 if busy < 0.0 else busy) / 10.0  # min(max(busy, 0) / 10, 1)
+            parts.append(_WORKER_CODES[worker.target][worker.activity])
+            parts.append(_PACK_ONE(1.0 if remaining > 1.0 else remaining))
+        return parts
 
     def collect_reward(self) -> float:
         reward, self._reward = self._reward, 0.0
@@ -232,12 +328,13 @@ class FactoryDomain(Domain):
 
     def _walk(self, worker: _Worker, destination: int) -> Process:
         duration = WALK_SECONDS[worker.station][destination]
-        self._recorder.enter(
-            worker.name,
-            WorkerState.WALKING,
-            station=STATIONS[worker.station],
-            destination=STATIONS[destination],
-        )
+        if self._recording:
+            self._recorder.enter(
+                worker.name,
+                WorkerState.WALKING,
+                station=STATIONS[worker.station],
+                destination=STATIONS[destination],
+            )
         worker.activity, worker.busy_until = Activity.WALKING, self._sim.now + duration
         yield self._sim.timeout(duration)
         worker.station = destination
@@ -248,55 +345,63 @@ class FactoryDomain(Domain):
         if station == 0:
             item = self._next_item
             self._next_item += 1
-            yield from self._busy(worker, item)
-            yield from self._put(worker, item, self._buffer_a)
+            yield self._busy(worker, item)
+            yield self._put(worker, item, self._buffer_a)
             self._reward += REWARD_BUFFER_A
         elif station == len(STATIONS) - 1:
-            item = yield from self._take(worker, self._buffer_b)
-            yield from self._busy(worker, item)
+            item = yield self._take(worker, self._buffer_b)
+            yield self._busy(worker, item)
             self._finished += 1
             self._reward += REWARD_FINISHED
-            self._recorder.enter(FINISHED, CounterState.COUNT, count=self._finished)
+            if self._recording:
+                self._recorder.enter(FINISHED, CounterState.COUNT, count=self._finished)
         else:
-            item = yield from self._take(worker, self._buffer_a)
-            yield from self._busy(worker, item)
-            yield from self._put(worker, item, self._buffer_b)
+            item = yield self._take(worker, self._buffer_a)
+            yield self._busy(worker, item)
+            yield self._put(worker, item, self._buffer_b)
             self._reward += REWARD_BUFFER_B
         worker.activity = Activity.DECIDING
 
-    def _busy(self, worker: _Worker, item: int) -> Process:
-        duration = WORK_SECONDS[worker.station]
-        self._recorder.enter(
-            worker.name, WorkerState.WORKING, station=STATIONS[worker.station], item=item
-        )
-        worker.activity, worker.busy_until = Activity.WORKING, self._sim.now + duration
-        yield self._sim.timeout(duration)
+    # _busy, _take and _put start a step of the work and return the event that ends it
+    # (plain functions rather than sub-generators: one fewer generator per step).
 
-    def _take(self, worker: _Worker, buffer: LevelStore) -> Generator[simpy.Event, Any, int]:
+    def _busy(self, worker: _Worker, item: int) -> simpy.Timeout:
+        duration = WORK_SECONDS[worker.station]
+        if self._recording:
+            self._recorder.enter(
+                worker.name, WorkerState.WORKING, station=STATIONS[worker.station], item=item
+            )
+        worker.activity, worker.busy_until = Activity.WORKING, self._sim.now + duration
+        return self._sim.timeout(duration)
+
+    def _take(self, worker: _Worker, buffer: simpy.Store) -> simpy.resources.store.StoreGet:
         request = buffer.get()
         if not request.triggered:
             worker.activity = Activity.STALLED_FOR_ITEM
-            self._recorder.enter(
-                worker.name,
-                WorkerState.STALLED,
-                station=STATIONS[worker.station],
-                waiting_for=WaitingFor.ITEM,
-            )
-        item: int = yield request
-        return item
+            if self._recording:
+                self._recorder.enter(
+                    worker.name,
+                    WorkerState.STALLED,
+                    station=STATIONS[worker.station],
+                    waiting_for=WaitingFor.ITEM,
+                )
+        return request
 
-    def _put(self, worker: _Worker, item: int, buffer: LevelStore) -> Process:
+    def _put(
+        self, worker: _Worker, item: int, buffer: simpy.Store
+    ) -> simpy.resources.store.StorePut:
         request = buffer.put(item)
         if not request.triggered:
             worker.activity = Activity.STALLED_FOR_ROOM
-            self._recorder.enter(
-                worker.name,
-                WorkerState.STALLED,
-                station=STATIONS[worker.station],
-                item=item,
-                waiting_for=WaitingFor.ROOM,
-            )
-        yield request
+            if self._recording:
+                self._recorder.enter(
+                    worker.name,
+                    WorkerState.STALLED,
+                    station=STATIONS[worker.station],
+                    item=item,
+                    waiting_for=WaitingFor.ROOM,
+                )
+        return request
 
 
 def make_factory_env(**kwargs: Any) -> MultiActorEnv:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from domains.domain import Domain
 from domains.env import MultiActorEnv
-from domains.registry import domain_factory, resolve_options
+from domains.registry import domain_factory, domain_package, resolve_options
 from domains.rollout import DEFAULT_WIDTH as WIDTH
 from domains.rollout import play
 from schemas.atomic import atomic_output
@@ -394,6 +394,7 @@ def _card(
         domain_id=domain_class.domain_id,
         domain_version=domain_class.domain_version,
         domain_options=resolve_options(domain_class, config.options),
+        domain_package=domain_package(domain_class.domain_id),
         complete=complete,
         config=config.to_json(),
         seed=config.seed,

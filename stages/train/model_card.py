@@ -7,7 +7,7 @@ it fits (domain id, version and options, observation shape, action count) and th
 zip's sha256. Train writes cards (:func:`write_card`); record reads them
 (:func:`load_model_card`, through :mod:`stages.train.model_policy`), and so does
 ``train --resume``. This module also says where models live on disk
-(:data:`MODELS_ROOT`, :func:`default_run_dir`).
+(:data:`MODELS_ROOT`, :func:`default_run_dir`, :func:`default_model`).
 
 It sits at the bottom of the train package: it imports nothing else of it, so
 ``record`` reads a card without loading training code (nor torch).
@@ -30,22 +30,30 @@ DEFAULT_MODEL: Path = (
     Path(__file__).resolve().parents[2] / "data" / "models" / "factory" / "model.zip"
 )
 """The committed factory model, found from this file (never from the working directory)."""
-MODELS_ROOT: Path = DEFAULT_MODEL.parent.parent
-"""Where ``simreel record`` looks (``<root>/<domain>/model.zip``) and ``simreel train`` writes
-(``<root>/<run name>/``, see :func:`default_run_dir`)."""
+MODELS_ROOT: Path = Path("data") / "models"
+"""Where ``simreel train`` writes a run given no --out-dir (``<root>/<run name>/``, see
+:func:`default_run_dir`): relative, so in the user's working folder, never inside the
+installed package."""
 
 
 def default_model(domain: str, options: Mapping[str, str] | None = None) -> Path:
     """The model ``record`` and ``evaluate`` play for `domain` when no --model is given.
 
-    ``<root>/<domain>/model.zip`` for a domain without options (the committed factory
-    model); for one with options, a folder per variant inside it named by every option's
-    value, e.g. ``<root>/cashier/controlled/model.zip`` and ``.../cashier/automatic/``
-    (both committed). Only a run whose ``--out-dir`` names that folder writes there, so a
-    committed model is never replaced by a training run that was not told to."""
+    The model the domain's package ships for the variant, if any
+    (``Domain.shipped_models``: simreel's factory and cashier), else the one a bare
+    ``simreel train --domain <id> [--option ...]`` writes in the working folder (seed 0,
+    :func:`default_run_dir`): record finds what train wrote. Only a run whose --out-dir
+    names a shipped folder writes there, so a committed model is never replaced by a
+    training run that was not told to."""
     domain_class = load_domain(domain)
-    values = resolve_options(domain_class, options or {}).values()
-    return MODELS_ROOT.joinpath(domain, *(_file_safe(value) for value in values), "model.zip")
+    resolved = resolve_options(domain_class, options or {})
+    if domain_class.shipped_models is not None:
+        shipped = Path(domain_class.shipped_models).joinpath(
+            *(_file_safe(value) for value in resolved.values()), "model.zip"
+        )
+        if shipped.is_file():
+            return shipped
+    return default_run_dir(domain_class, resolved, 0) / "model.zip"
 
 
 def _file_safe(part: str) -> str:
@@ -69,15 +77,16 @@ def default_run_dir(domain_class: type[Domain], options: Mapping[str, str], seed
     return MODELS_ROOT / run_name(domain_class, options, seed)
 
 
-CARD_FORMAT = 4
+CARD_FORMAT = 5
 """Version of the card's layout; raised when a field changes meaning or goes away.
 
 Format 2 added ``members``; format 3 added ``domain_options``; format 4 judges models by
 any KPI or the mean reward (``select_by``, ``best_score``) and keeps each evaluation's
-reward interval and KPI means. Older cards still read: format 1 as one learner with no
+reward interval and KPI means; format 5 names the domain's package and its version
+(``domain_package``). Older cards still read: format 1 as one learner with no
 members, formats 1 and 2 as made with no options (the only domain then, the factory,
 has none), formats 1 to 3 as judged by the domain's headline KPI (their
-``finished_items`` figures; no reward was kept).
+``finished_items`` figures; no reward was kept), formats 1 to 4 with the package unknown.
 """
 
 
@@ -169,6 +178,9 @@ class ModelCard:
     """The learners of a population run, the chosen one marked (empty for a single learner)."""
     domain_options: dict[str, str] = field(default_factory=dict)
     """The domain variant the model was trained on (e.g. ``{"dispatcher": "automatic"}``)."""
+    domain_package: dict[str, str] = field(default_factory=dict)
+    """The distribution that provided the domain, ``{"name": ..., "version": ...}``
+    (``domains.registry.domain_package``); empty on cards before format 5."""
 
     def to_json(self) -> dict[str, Any]:
         """The card as JSON-ready data (tuples become lists)."""
@@ -180,6 +192,7 @@ class ModelCard:
             "domain_id": self.domain_id,
             "domain_version": self.domain_version,
             "domain_options": dict(self.domain_options),
+            "domain_package": dict(self.domain_package),
             "seed": self.seed,
             "timesteps": self.timesteps,
             "select_by": self.select_by,
@@ -231,6 +244,8 @@ def load_model_card(model_path: Path) -> ModelCard:
         data = {**data, "domain_options": {}}
     if data.get("card_format") in (1, 2, 3):
         data = _judged_by_headline(data)
+    if data.get("card_format") in (1, 2, 3, 4):  # the domain's package was not recorded
+        data = {**data, "domain_package": {}}
     for card_field in fields(ModelCard):
         name = card_field.name
         if name not in data:

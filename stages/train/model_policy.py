@@ -144,14 +144,21 @@ def load_policy(
 def _missing_model(path: Path, env: MultiActorEnv, options: Mapping[str, str]) -> str:
     """The message for a model file that is not there: commands that make and play one.
 
-    A bare ``simreel train`` writes into a folder of its own (:func:`default_run_dir`), not
-    into ``<root>/<domain>/`` where ``record`` looks by default, so the message gives both
-    ways: play the trained run's model with --model, or train into the folder with --out-dir.
+    A bare ``simreel train`` writes into a folder of its own per seed
+    (:func:`default_run_dir`), which is where ``record`` looks by default for a domain
+    that ships no model; any other missing path gets both ways: play the trained run's
+    model with --model, or train into the missing model's folder with --out-dir.
     """
     domain = env.domain.domain_id
     flags = f"--domain {domain}" + option_flags(options)
     # Seed 0: the default of ``simreel train`` (tests/test_models.py checks they agree).
     trained = default_run_dir(type(env.domain), options, 0) / "model.zip"
+    if _shown(path) == _shown(trained):
+        return (
+            f"{path}: model file not found; train one with `simreel train {flags}` (it writes "
+            f"{_shown(trained)}, which `simreel record {flags}` then plays), or pass --model, "
+            "or record a baseline (--policy random, or the domain's rules)"
+        )
     message = (
         f"{path}: model file not found; train one with `simreel train {flags}` (it writes "
         f"{_shown(trained)}) and play it with `simreel record {flags} --model {_shown(trained)}`"
