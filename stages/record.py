@@ -343,29 +343,40 @@ domain_options_flag = click.option(
 """``--option NAME=VALUE`` (repeatable): the domain's variant, for every command that builds it."""
 
 
+def policy_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--policy``, ``--model`` and ``--sample``: who plays, for every command that plays."""
+    flags = (
+        click.option(
+            "--policy",
+            default="model",
+            show_default=True,
+            help="Who decides: model (trained), random (legal actions), first-legal, or a "
+            "baseline of the domain such as rules.",
+        ),
+        click.option(
+            "--model",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Model file for --policy model (default: the model the domain ships, "
+            "data/models/<domain>/[<option values>/]model.zip for simreel's, else what a "
+            "bare `simreel train --domain <id>` writes here).",
+        ),
+        click.option(
+            "--sample",
+            is_flag=True,
+            help="Draw the model's actions from its distribution (seeded per episode) "
+            "instead of always taking the most probable one.",
+        ),
+    )
+    for flag in reversed(flags):
+        command = flag(command)
+    return command
+
+
 @click.command("record")
 @click.option("--domain", default="factory", show_default=True, help="Domain id to simulate.")
 @domain_options_flag
-@click.option(
-    "--policy",
-    default="model",
-    show_default=True,
-    help="Who decides: model (trained), random (legal actions), first-legal, or a baseline "
-    "of the domain such as rules.",
-)
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Model file for --policy model (default: the domain's committed model in the source "
-    "tree, data/models/<domain>/[<option values>/]model.zip).",
-)
-@click.option(
-    "--sample",
-    is_flag=True,
-    help="Draw the model's actions from its distribution (seeded per episode) instead of "
-    "always taking the most probable one.",
-)
+@policy_flags
 @click.option("--episodes", type=int, default=1, show_default=True, help="Episodes to record.")
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Episode k is reset with seed + k."

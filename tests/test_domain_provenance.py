@@ -11,10 +11,10 @@ import pytest
 from domains.registry import domain_package
 from schemas.events import read_events
 from schemas.provenance import simreel_version
-from stages.train.model_card import DEFAULT_MODEL, load_model_card
+from stages.train.model_card import load_model_card
 from stages.train.run import train
 from tests.cli_helpers import run_cli
-from tests.train_helpers import tiny_config
+from tests.train_helpers import format_3_factory_model, tiny_config
 
 SIMREEL = {"name": "simreel", "version": simreel_version()}
 
@@ -60,7 +60,7 @@ def test_record_says_when_the_model_was_trained_with_another_version(
     )
 
 
-def test_a_card_from_before_packages_were_named_reads_as_unknown() -> None:
-    card = load_model_card(DEFAULT_MODEL)
+def test_a_card_from_before_packages_were_named_reads_as_unknown(tmp_path: Path) -> None:
+    card = load_model_card(format_3_factory_model(tmp_path))
     assert card.card_format < 5
     assert card.domain_package == {}

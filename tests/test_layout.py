@@ -68,6 +68,7 @@ def test_schemas_never_import_domains_or_stages() -> None:
 TRAIN_ORDER = (
     "model_card",
     "policy_network",
+    "model_format",
     "cluster",
     "model_policy",
     "config",

@@ -21,7 +21,10 @@ from schemas.provenance import sha256_file
 from stages.train import model_card
 from stages.train.config import TrainConfig
 from stages.train.model_card import DEFAULT_MODEL, card_path, load_model_card
+from stages.train.model_format import main as upgrade_main
+from stages.train.model_format import upgrade_card
 from stages.train.model_policy import ModelPolicy, check_model_fits, load_policy
+from tests.train_helpers import format_3_factory_model
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,7 +178,8 @@ def test_card_missing_a_field(model_copy: Path) -> None:
             [{"timestep": 0}],
             r"field 'evaluations' must be a list of \{episodes, kpis",
         ),
-        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 5"),
+        ("card_format", 99, r"field 'card_format' is 99, this simreel reads formats 1 to 6"),
+        ("network", {"policy": "MlpPolicy"}, r"field 'network' must be an object with activation"),
         ("members", [{"member": 0}], r"field 'members' must be a list of \{best_score"),
         (
             "members",
@@ -252,5 +256,84 @@ def test_changed_zip_is_refused_by_its_digest(model_copy: Path) -> None:
 def test_corrupt_zip_is_a_model_error(model_copy: Path) -> None:
     model_copy.write_bytes(b"PK\x03\x04 this is not really a zip")
     _edit_card(model_copy, model_sha256=sha256_file(model_copy))
-    with pytest.raises(ModelError, match=r"not a loadable MaskablePPO zip \(ValueError"):
+    with pytest.raises(ModelError, match=r"model\.zip: not a zip archive; expected an SB3"):
+        load_policy(model_copy, make_factory_env())
+
+
+@pytest.mark.parametrize("card", ["model.json", "member-0/model.json", "member-2/model.json"])
+def test_the_committed_cards_are_in_the_current_format(card: str) -> None:
+    path = DEFAULT_MODEL.parent / card
+    assert json.loads(path.read_text())["card_format"] == model_card.CARD_FORMAT
+    loaded = load_model_card(path.with_suffix(".zip"))
+    assert loaded.network == model_card.mlp_network((64, 64))
+    assert loaded.model_sha256 == sha256_file(path.with_suffix(".zip"))
+
+
+def test_a_card_before_format_6_plays_with_the_network_simreel_trained(tmp_path: Path) -> None:
+    old = format_3_factory_model(tmp_path)
+    card = load_model_card(old)
+    assert (card.card_format, card.network) == (3, model_card.mlp_network((64, 64)))
+    policy = load_policy(old, make_factory_env())
+    assert (
+        policy.network.digest() == load_policy(DEFAULT_MODEL, make_factory_env()).network.digest()
+    )
+    assert _play(make_factory_env(), policy) == 28.0
+
+
+def test_upgrading_a_card_adds_its_network_and_keeps_the_rest(tmp_path: Path) -> None:
+    old = format_3_factory_model(tmp_path)
+    before = load_model_card(old)
+    assert upgrade_card(old) is True
+    after = load_model_card(old)
+    assert after == replace(before, card_format=model_card.CARD_FORMAT)
+    assert json.loads(old.with_suffix(".json").read_text())["network"] == {
+        "policy": "MaskableActorCriticPolicy",
+        "net_arch": [64, 64],
+        "activation": "tanh",
+    }
+    assert after.model_sha256 == sha256_file(old)
+    # The committed card is exactly the upgrade of its format-3 card.
+    assert old.with_suffix(".json").read_bytes() == DEFAULT_MODEL.with_suffix(".json").read_bytes()
+    assert upgrade_card(old) is False, "a current card is left as it is"
+
+
+def test_upgrading_refuses_a_card_whose_zip_does_not_belong_to_it(tmp_path: Path) -> None:
+    old = format_3_factory_model(tmp_path)
+    with old.open("ab") as handle:
+        handle.write(b"changed")
+    before = old.with_suffix(".json").read_bytes()
+    with pytest.raises(ModelError, match=r"sha256 differs from its card's; restore the zip"):
+        upgrade_card(old)
+    assert old.with_suffix(".json").read_bytes() == before
+
+
+def test_the_upgrade_command_prints_one_line_per_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = format_3_factory_model(tmp_path)
+    assert upgrade_main([str(old), str(old)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{old.with_suffix('.json')}: upgraded to card format 6",
+        f"{old.with_suffix('.json')}: already in card format 6",
+    ]
+    assert upgrade_main([str(tmp_path / "missing.zip")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("network", "expected"),
+    [
+        ({"policy": "CnnPolicy"}, r"field 'network\.policy' is 'CnnPolicy'; simreel plays only"),
+        ({"activation": "gelu"}, r"field 'network\.activation' is 'gelu', expected one of tanh"),
+        ({"net_arch": [32]}, r"member policy\.pth is not the state dict of a .* \[32\]"),
+        ({"net_arch": [0]}, r"field 'network\.net_arch' is \[0\], expected at most 64 positive"),
+    ],
+)
+def test_a_network_the_card_misdescribes_is_refused(
+    model_copy: Path, network: dict[str, Any], expected: str
+) -> None:
+    card = json.loads(model_copy.with_suffix(".json").read_text())
+    _edit_card(model_copy, network={**card["network"], **network})
+    with pytest.raises(ModelError, match=expected):
         load_policy(model_copy, make_factory_env())

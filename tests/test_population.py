@@ -11,12 +11,13 @@ import pytest
 import torch
 
 import stages.train.population as population_module
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, ModelError
 from schemas.provenance import sha256_file
 from stages.train.config import TrainConfig, TrainingInterrupted, TrainResult
 from stages.train.model_card import MemberSummary, load_model_card
 from stages.train.population import choose, member_dir, member_seed
 from stages.train.run import train
+from tests.test_hostile_models import WritesMarker, rewrite_zip, seal, torch_saved
 from tests.train_helpers import local_ray, tiny_config
 
 pytestmark = pytest.mark.usefixtures(local_ray.__name__)
@@ -178,6 +179,19 @@ def test_resume_needs_every_learners_checkpoint(
     (member_dir(copy, 0) / "checkpoint.zip").unlink()
     with pytest.raises(ConfigError, match=r"member-0/checkpoint\.zip is missing"):
         train(_tiny(copy, resume=copy / "checkpoint.zip", timesteps=1024))
+
+
+def test_a_hostile_learner_checkpoint_is_refused_before_any_learner_starts(
+    population_run: TrainResult, tmp_path: Path
+) -> None:
+    copy = _copy_of(population_run, tmp_path)
+    checkpoint = member_dir(copy, 1) / "checkpoint.zip"
+    marker = tmp_path / "marker"
+    rewrite_zip(checkpoint, {"policy.optimizer.pth": torch_saved(WritesMarker(marker))})
+    seal(checkpoint)
+    with pytest.raises(ModelError, match=r"member-1/checkpoint\.zip: member policy\.optimizer"):
+        train(_tiny(copy, resume=copy / "checkpoint.zip", timesteps=1024))
+    assert not marker.exists()
 
 
 def test_a_failing_learner_fails_the_run_naming_the_learner_and_its_error(

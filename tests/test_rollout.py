@@ -57,10 +57,16 @@ def test_a_rows_logits_do_not_depend_on_the_rest_of_the_batch() -> None:
 
 def test_the_numpy_network_computes_what_the_trained_torch_network_does() -> None:
     import torch
+    from sb3_contrib import MaskablePPO
 
-    from stages.train.model_policy import _load_zip
+    from stages.train.model_card import load_model_card
+    from stages.train.model_format import policy_kwargs, read_policy_state
 
-    model = _load_zip(DEFAULT_MODEL)
+    # SB3's own network given the zip's weights (its loader would unpickle the zip).
+    card = load_model_card(DEFAULT_MODEL)
+    kwargs = policy_kwargs(card.network)
+    model = MaskablePPO("MlpPolicy", make_factory_env(), device="cpu", policy_kwargs=kwargs)
+    model.policy.load_state_dict(read_policy_state(DEFAULT_MODEL, card))
     network = from_sb3(model.policy, str(DEFAULT_MODEL))
     assert (network.observation_size, network.action_count, network.activation) == (60, 10, "tanh")
     observations = np.random.default_rng(2).random((500, 60)).astype(np.float32)

@@ -191,6 +191,62 @@ def test_ctrl_c_writes_a_checkpoint_that_resumes(
     assert resumed.config["resume"] == str(checkpoint)
 
 
+def test_a_resumed_learner_trains_on_exactly_as_after_sb3s_own_loader(
+    tiny_run: TrainResult,
+) -> None:
+    # Resume reads only the checkpoint's weights and Adam state into a fresh model
+    # (nothing unpickled); the run must go on bit for bit as after `MaskablePPO.load`,
+    # which unpickles the whole zip. Each model learns right after it is made: both
+    # draw on torch's and numpy's global generators, which their seeding resets.
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from domains.registry import domain_factory, load_domain
+
+    checkpoint = tiny_run.checkpoint_path
+    config = _tiny(checkpoint.parent, timesteps=1024, resume=checkpoint)
+
+    def venv() -> Any:
+        make_domain = domain_factory(load_domain("factory"), {})
+        envs = DummyVecEnv([train_module._EnvFactory(make_domain)] * config.n_envs)
+        envs.seed(config.seed)
+        return envs
+
+    def learned(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        model.learn(256, reset_num_timesteps=False)
+        assert model.num_timesteps == 768
+        return model.policy.state_dict(), model.policy.optimizer.state_dict()
+
+    args = train_module._ppo_args(config)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a learner trains
+    try:
+        sb3 = learned(MaskablePPO.load(checkpoint, env=venv(), device="cpu", seed=0, **args))
+        ours = MaskablePPO(
+            "MlpPolicy",
+            venv(),
+            seed=0,
+            device="cpu",
+            policy_kwargs=train_module.policy_kwargs(train_module.mlp_network(config.net_arch)),
+            **args,
+        )
+        train_module._Resumed.read(checkpoint, config).restore(ours)
+        resumed = learned(ours)
+    finally:
+        torch.set_num_threads(threads)
+    assert sb3[0].keys() == resumed[0].keys()
+    assert all(torch.equal(sb3[0][name], resumed[0][name]) for name in sb3[0])
+    assert sb3[1]["param_groups"] == resumed[1]["param_groups"]
+    for index, entry in sb3[1]["state"].items():
+        assert all(torch.equal(value, resumed[1]["state"][index][k]) for k, value in entry.items())
+
+
+def test_resume_refuses_another_net_arch(tmp_path: Path, tiny_run: TrainResult) -> None:
+    with pytest.raises(ConfigError, match=r"hidden layers \[64, 64\] and tanh, this run trains"):
+        train(_tiny(tmp_path, resume=tiny_run.checkpoint_path, timesteps=1024, net_arch=(32,)))
+
+
 def test_ctrl_c_on_the_command_line_prints_one_line_and_exits_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,7 +20,7 @@ from stages.train.model_card import DEFAULT_MODEL, load_model_card
 from stages.train.model_policy import load_policy
 from stages.train.run import train
 from tests.cli_helpers import run_cli
-from tests.train_helpers import tiny_config
+from tests.train_helpers import format_3_factory_model, tiny_config
 
 
 def test_a_domain_lays_its_defaults_under_the_users_settings() -> None:
@@ -116,8 +116,8 @@ def test_resuming_with_another_yardstick_is_refused(tmp_path: Path) -> None:
         )
 
 
-def test_a_card_from_before_select_by_reads_as_judged_by_its_headline_kpi() -> None:
-    card = load_model_card(DEFAULT_MODEL)  # written in card format 3
+def test_a_card_from_before_select_by_reads_as_judged_by_its_headline_kpi(tmp_path: Path) -> None:
+    card = load_model_card(format_3_factory_model(tmp_path))
     assert card.card_format == 3
     assert card.select_by == "finished_items"
     assert card.evaluations[-1].kpis == {"finished_items": card.evaluations[-1].score}

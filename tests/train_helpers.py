@@ -1,8 +1,9 @@
-"""A training configuration small enough for a test (seconds, not minutes), and one
-local Ray per test module."""
+"""A training configuration small enough for a test (seconds, not minutes), one local
+Ray per test module, and the committed model with its card as it was in format 3."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,21 @@ import pytest
 
 from stages.train.cluster import RaySession, RaySettings, ray_session
 from stages.train.config import TrainConfig
+from stages.train.model_card import DEFAULT_MODEL
+
+FORMAT_3_CARD = (
+    Path(__file__).resolve().parents[1] / "data" / "fixtures" / "factory-model-card-format3.json"
+)
+"""The committed factory model's card before its upgrade to format 6 (the zip is the same)."""
+
+
+def format_3_factory_model(folder: Path) -> Path:
+    """The committed model's zip in `folder` beside its card of format 3; its path."""
+    model = folder / "model.zip"
+    shutil.copyfile(DEFAULT_MODEL, model)
+    shutil.copyfile(FORMAT_3_CARD, folder / "model.json")
+    return model
+
 
 TINY: dict[str, Any] = {
     "timesteps": 512,

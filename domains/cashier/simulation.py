@@ -60,6 +60,7 @@ from domains.cashier.vocabulary import (
 )
 from domains.domain import BaselineFactory, Domain, DomainOption, Process
 from domains.env import MultiActorEnv
+from domains.float32 import FLOAT32, float32_array, float32_bytes, one_hot
 from domains.recorder import NullRecorder, Recorder
 from domains.stores import level_store
 
@@ -120,33 +121,15 @@ _OBS_PER_CASHIER = len(LANES) + len(Activity) + 1
 _OBS_SIZE = 2 + len(LANES) * _OBS_PER_LANE + len(CASHIERS) * _OBS_PER_CASHIER
 
 # observe() and legal_actions() run at every decision: their constant parts are built
-# once, here and in the caches below. observe() joins float32 byte strings, which costs
-# a third of building a list of floats and converting it; struct's native "f" and numpy
-# round float64 to float32 alike (a C cast), so the values are those of the formulas.
+# once, here and in the caches below; observe() joins float32 byte strings
+# (domains.float32).
 _PACK_TWO = struct.Struct("2f").pack
 _PACK_ONE = struct.Struct("f").pack
 
 
-def _float32_bytes(values: Sequence[float]) -> bytes:
-    return np.asarray(values, dtype=np.float32).tobytes()
-
-
-_FLOAT32 = np.dtype(np.float32)
-
-
-def _float32_array(parts: list[bytes]) -> NDArray[np.float32]:
-    """Float32 byte strings joined into a new (writable) array."""
-    # The dtype as an object, passed by position: frombuffer then takes half as long.
-    return np.frombuffer(bytearray(b"".join(parts)), _FLOAT32)
-
-
-def _one_hot(index: int, size: int) -> list[float]:
-    return [1.0 if i == index else 0.0 for i in range(size)]
-
-
 _CASHIER_CODES = tuple(
     tuple(
-        _float32_bytes(_one_hot(lane, len(LANES)) + _one_hot(activity, len(Activity)))
+        float32_bytes(one_hot(lane, len(LANES)) + one_hot(activity, len(Activity)))
         for activity in Activity
     )
     for lane in range(len(LANES))
@@ -157,10 +140,10 @@ _CASHIER_CODES = tuple(
 def _lane_code(waiting: int, incoming: bool, next_automatic: bool) -> bytes:
     """One lane's part of the observation: its queue as a fraction and one-hot, whether
     the customer on its way goes there, and whether the next automatic one will."""
-    return _float32_bytes(
+    return float32_bytes(
         [
             min(waiting / QUEUE_CAPACITY, 1.0),
-            *_one_hot(min(waiting, QUEUE_CAPACITY), QUEUE_CAPACITY + 1),
+            *one_hot(min(waiting, QUEUE_CAPACITY), QUEUE_CAPACITY + 1),
             1.0 if incoming else 0.0,
             1.0 if next_automatic else 0.0,
         ]
@@ -324,14 +307,14 @@ class CashierDomain(Domain):
         return self._walk(cashier, action - 1)
 
     def observe(self) -> NDArray[np.float32]:
-        return _float32_array(self._observation_parts())
+        return float32_array(self._observation_parts())
 
     def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
-        if suffix.dtype != _FLOAT32:
+        if suffix.dtype != FLOAT32:
             return super().observe_with(suffix)
         parts = self._observation_parts()
         parts.append(suffix.tobytes())
-        return _float32_array(parts)
+        return float32_array(parts)
 
     def _observation_parts(self) -> list[bytes]:
         """The observation as float32 byte strings."""

@@ -43,6 +43,7 @@ from domains.factory.vocabulary import (
     WaitingFor,
     WorkerState,
 )
+from domains.float32 import FLOAT32, float32_array, float32_bytes, one_hot
 from domains.recorder import NullRecorder, Recorder
 from domains.stores import level_store
 
@@ -95,38 +96,23 @@ _TIME_SEGMENTS = 10
 _OBS_GLOBAL = 4 + len(_FINE_SCALES) + _TIME_SEGMENTS + 2 * (BUFFER_CAPACITY + 1)
 _OBS_PER_WORKER = len(STATIONS) + len(Activity) + 1
 
-# observe() runs at every decision. It joins float32 byte strings: the one-hot codes
-# and the time features are converted once and cached, and joining bytes costs a third
-# of building a list of floats and converting it. struct's native "f" and numpy round
-# float64 to float32 alike (a C cast), so the values are those of the plain formulas.
+# observe() runs at every decision and joins float32 byte strings (domains.float32):
+# the one-hot codes and the time features are converted once and cached.
 _SEGMENT = HORIZON / _TIME_SEGMENTS
 _SEGMENT_STARTS = tuple(k * _SEGMENT for k in range(_TIME_SEGMENTS))
 _PACK_FOUR = struct.Struct("4f").pack
 _PACK_ONE = struct.Struct("f").pack
 
 
-def _float32_bytes(values: Sequence[float]) -> bytes:
-    return np.asarray(values, dtype=np.float32).tobytes()
-
-
-_FLOAT32 = np.dtype(np.float32)
-
-
-def _float32_array(parts: list[bytes]) -> NDArray[np.float32]:
-    """Float32 byte strings joined into a new (writable) array."""
-    # The dtype as an object, passed by position: frombuffer then takes half as long.
-    return np.frombuffer(bytearray(b"".join(parts)), _FLOAT32)
-
-
-def _one_hots(size: int) -> tuple[tuple[float, ...], ...]:
-    """Per index, the one-hot code of length `size`."""
-    return tuple(tuple(1.0 if i == index else 0.0 for i in range(size)) for index in range(size))
-
-
-_LEVEL_CODES = tuple(_float32_bytes(level) for level in _one_hots(BUFFER_CAPACITY + 1))
+_LEVEL_CODES = tuple(
+    float32_bytes(one_hot(level, BUFFER_CAPACITY + 1)) for level in range(BUFFER_CAPACITY + 1)
+)
 _WORKER_CODES = tuple(
-    tuple(_float32_bytes((*station, *activity)) for activity in _one_hots(len(Activity)))
-    for station in _one_hots(len(STATIONS))
+    tuple(
+        float32_bytes(one_hot(station, len(STATIONS)) + one_hot(activity, len(Activity)))
+        for activity in range(len(Activity))
+    )
+    for station in range(len(STATIONS))
 )
 """By station and activity, a worker's one-hot station followed by its one-hot activity."""
 
@@ -152,7 +138,7 @@ def _time_features(now: float) -> tuple[float, bytes]:
     # thermometer code of the time (segment k goes 0 -> 1 during its 30 s) makes such
     # thresholds single weights.
     segments = [min(max((now - start) / _SEGMENT, 0.0), 1.0) for start in _SEGMENT_STARTS]
-    features = (now / HORIZON, _float32_bytes((*fine, *segments)))
+    features = (now / HORIZON, float32_bytes((*fine, *segments)))
     if len(_TIME_FEATURES_CACHE) >= _TIME_FEATURES_CACHE_SIZE:
         _TIME_FEATURES_CACHE.clear()
     _TIME_FEATURES_CACHE[now] = features
@@ -254,14 +240,14 @@ class FactoryDomain(Domain):
         return self._walk(self._workers[decider], action - 1)
 
     def observe(self) -> NDArray[np.float32]:
-        return _float32_array(self._observation_parts())
+        return float32_array(self._observation_parts())
 
     def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
-        if suffix.dtype != _FLOAT32:
+        if suffix.dtype != FLOAT32:
             return super().observe_with(suffix)
         parts = self._observation_parts()
         parts.append(suffix.tobytes())
-        return _float32_array(parts)
+        return float32_array(parts)
 
     def _observation_parts(self) -> list[bytes]:
         """The observation as float32 byte strings."""

@@ -6,6 +6,8 @@ population/sweep → command line: ``tests/test_layout.py`` keeps it so):
 
 * :mod:`~stages.train.model_card`: the model card, the file contract between train and
   record, and where models live on disk;
+* :mod:`~stages.train.model_format`: a model or checkpoint zip read without running any
+  of its code (the weights only, ``weights_only=True``), and old cards upgraded;
 * :mod:`~stages.train.cluster`: Ray for a command: a local Ray kept inside the output
   folder, or an existing cluster;
 * :mod:`~stages.train.model_policy`: a trained model as a policy, after the card's checks

@@ -25,7 +25,7 @@ from stages.episode_stats import REWARD
 from stages.train.cluster import RaySettings, ray_session, share
 from stages.train.config import TrainConfig
 from stages.train.evaluation import HELD_OUT_SEED, Judged, PolicySource, evaluate, judge
-from stages.train.model_card import DEFAULT_MODEL, default_model
+from stages.train.model_card import DEFAULT_MODEL, default_model, load_model_card
 from stages.train.model_policy import model_policy_for
 from stages.train.ray_learner import start_coordinator
 from stages.train.run import train
@@ -106,12 +106,18 @@ def inference_throughput(episodes: int = 96) -> None:
     predict on one observation at a time (how record and evaluation played before the
     numpy network), the numpy network one env at a time, and the rollout's batch across
     envs (one network call per step for every env)."""
-    from stages.train.model_policy import _load_zip, load_policy
+    import torch
+    from sb3_contrib import MaskablePPO
+
+    from stages.train.model_format import policy_kwargs, read_policy_state
+    from stages.train.model_policy import load_policy
 
     env = MultiActorEnv(load_domain("factory"))
     policy = load_policy(DEFAULT_MODEL, env)
-    model = _load_zip(DEFAULT_MODEL)
-    import torch
+    card = load_model_card(DEFAULT_MODEL)
+    # A fresh model given the zip's weights: SB3's own loader would unpickle the zip.
+    model = MaskablePPO("MlpPolicy", env, device="cpu", policy_kwargs=policy_kwargs(card.network))
+    model.policy.load_state_dict(read_policy_state(DEFAULT_MODEL, card))
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as evaluation ran it

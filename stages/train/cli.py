@@ -22,7 +22,7 @@ from domains.registry import (
 )
 from schemas.errors import ConfigError
 from stages.episode_stats import REWARD
-from stages.record import domain_options_flag
+from stages.record import domain_options_flag, policy_flags
 from stages.terminal import printable
 from stages.train.cluster import RaySettings
 from stages.train.config import (
@@ -370,21 +370,7 @@ def sweep_command(
 @click.command("evaluate")
 @click.option("--domain", default="factory", show_default=True, help="Domain id to play.")
 @domain_options_flag
-@click.option(
-    "--policy",
-    default="model",
-    show_default=True,
-    help="Who decides: model (trained), random, first-legal, or a baseline of the domain "
-    "such as rules.",
-)
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Model file for --policy model (default: the domain's committed model, "
-    "data/models/<domain>/[<option values>/]model.zip).",
-)
-@click.option("--sample", is_flag=True, help="Draw the model's actions from its distribution.")
+@policy_flags
 @click.option(
     "--episodes",
     type=int,

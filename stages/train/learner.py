@@ -4,7 +4,8 @@
 
 * ``model.zip``: the model whose deterministic evaluation on the validation episodes
   scored best by ``config.select_by`` (the mean reward or a KPI's mean; ties go to the
-  earliest), as an SB3 MaskablePPO save;
+  earliest), as an SB3 MaskablePPO save (simreel reads back only its weights, see
+  :mod:`stages.train.model_format`);
 * ``model.json``: its card (:class:`stages.train.model_card.ModelCard`): config, seed,
   timesteps, wall time, evaluation history, spaces, library versions, git commit, sha256;
 * ``checkpoint.zip``/``checkpoint.json``: the latest weights and their card, so that
@@ -12,8 +13,10 @@
   ``checkpoint-best.zip`` (the best weights so far, which the resumed run must beat).
 
 Ctrl-C writes only the checkpoint files and leaves ``model.zip`` as it was; ``--resume``
-then finishes the budget. A learner that is one of a population talks to the process
-that runs them all through its :class:`LearnerHooks`.
+then finishes the budget. A resumed learner is a fresh MaskablePPO built from the
+checkpoint's card, given the checkpoint's weights and Adam state read without
+unpickling (:class:`_Resumed`), never ``MaskablePPO.load``. A learner that is one of a
+population talks to the process that runs them all through its :class:`LearnerHooks`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from domains.registry import domain_factory, domain_package, resolve_options
 from domains.rollout import DEFAULT_WIDTH as WIDTH
 from domains.rollout import play
 from schemas.atomic import atomic_output
-from schemas.errors import ConfigError, ModelError
+from schemas.errors import ConfigError
 from schemas.provenance import git_commit, library_versions, sha256_file, system_info
 from stages.train.config import (
     CHECKPOINT,
@@ -45,7 +48,20 @@ from stages.train.config import (
     resume_budget_error,
 )
 from stages.train.evaluation import policy_for, summary
-from stages.train.model_card import CARD_FORMAT, Evaluation, ModelCard, load_model_card, write_card
+from stages.train.model_card import (
+    CARD_FORMAT,
+    Evaluation,
+    ModelCard,
+    load_model_card,
+    mlp_network,
+    write_card,
+)
+from stages.train.model_format import (
+    CheckpointWeights,
+    checked_network,
+    policy_kwargs,
+    read_checkpoint,
+)
 from stages.train.model_policy import ModelPolicy, action_count
 from stages.train.policy_network import from_sb3
 
@@ -116,8 +132,10 @@ def _train(
 
     state = _RunState()
     resume = resume_from or (None if config.resume is None else Path(config.resume))
+    resumed = None
     if resume is not None:
         state = _RunState.from_checkpoint(resume, config)
+        resumed = _Resumed.read(resume, config)  # before any env starts: a bad file fails fast
     vec_class = SubprocVecEnv if config.vec_env == "subproc" else DummyVecEnv
     make_domain = domain_factory(domain_class, config.options)
     venv = vec_class([_EnvFactory(make_domain) for _ in range(config.n_envs)])
@@ -125,20 +143,17 @@ def _train(
     eval_env = MultiActorEnv(make_domain)
     validation = _Validation(make_domain, config)
     try:
-        if resume is not None:
-            model = MaskablePPO.load(
-                resume, env=venv, device="cpu", seed=config.seed, **_ppo_args(config)
-            )
-        else:
-            model = MaskablePPO(
-                "MlpPolicy",
-                venv,
-                seed=config.seed,
-                device="cpu",
-                verbose=0,
-                policy_kwargs={"net_arch": list(config.net_arch)},
-                **_ppo_args(config),
-            )
+        model = MaskablePPO(
+            "MlpPolicy",
+            venv,
+            seed=config.seed,
+            device="cpu",
+            verbose=0,
+            policy_kwargs=policy_kwargs(mlp_network(config.net_arch)),
+            **_ppo_args(config),
+        )
+        if resumed is not None:
+            resumed.restore(model)
         callback = _Callback(config, validation, state, hooks)
         remaining = config.timesteps - int(model.num_timesteps)  # > 0: checked on resume
         try:
@@ -172,6 +187,48 @@ def _train(
     return TrainResult(
         model_path=model_path, card_path=written_card, card=card, checkpoint_path=checkpoint
     )
+
+
+@dataclass(frozen=True)
+class _Resumed:
+    """What a resumed learner takes from its checkpoint: weights, Adam's state, timesteps.
+
+    Read without unpickling anything (:func:`stages.train.model_format.read_checkpoint`)
+    and put into a MaskablePPO built afresh from the configuration, as SB3's loader would
+    put them: the same seed, the same network, the same optimizer settings. SB3's zip
+    also keeps ``data`` (cloudpickled settings, the last observation, logging counters);
+    the configuration gives the settings, and the loader would discard the observation
+    anyway (it resets the envs), so nothing of it is needed.
+    """
+
+    weights: CheckpointWeights
+    timesteps: int
+
+    @classmethod
+    def read(cls, checkpoint: Path, config: TrainConfig) -> _Resumed:
+        card = load_model_card(checkpoint)
+        network = checked_network(card, checkpoint)
+        trains = mlp_network(config.net_arch)
+        if (network.net_arch, network.activation) != (trains.net_arch, trains.activation):
+            raise ConfigError(
+                f"--resume ({checkpoint}) holds a network with hidden layers "
+                f"{list(network.net_arch)} and {network.activation}, this run trains "
+                f"{list(trains.net_arch)} and {trains.activation}; resume without --net-arch "
+                "(the checkpoint's settings apply), or train anew"
+            )
+        weights = read_checkpoint(checkpoint, card, best=checkpoint.with_name(CHECKPOINT_BEST))
+        return cls(weights, card.timesteps)
+
+    def restore(self, model: Any) -> None:
+        """Give `model` (a fresh MaskablePPO of this network) the checkpoint's state."""
+        optimizer = model.policy.optimizer.state_dict()
+        parameters = {
+            "policy": self.weights.policy,
+            # Adam's settings are the configuration's; its running averages the checkpoint's.
+            "policy.optimizer": {**optimizer, "state": self.weights.optimizer_state},
+        }
+        model.set_parameters(parameters, exact_match=True, device="cpu")
+        model.num_timesteps = self.timesteps
 
 
 def _ppo_args(config: TrainConfig) -> dict[str, Any]:
@@ -226,11 +283,6 @@ class _RunState:
             raise ConfigError(
                 f"--resume ({checkpoint}) was trained on domain {card.domain_id!r}, not "
                 f"{config.domain!r}; pass --domain {card.domain_id} or another checkpoint"
-            )
-        if sha256_file(checkpoint) != card.model_sha256:
-            raise ModelError(
-                f"{checkpoint}: its sha256 differs from its card's; the checkpoint was "
-                "changed after it was written: resume from an untouched checkpoint"
             )
         if card.evaluations and card.select_by != config.select_by:
             raise ConfigError(
@@ -407,6 +459,7 @@ def _card(
         evaluations=tuple(state.evaluations),
         observation_shape=tuple(int(n) for n in env.observation_space.shape or ()),
         action_count=action_count(env),
+        network=mlp_network(config.net_arch),
         library_versions=library_versions(),
         system=system_info(),
         git_commit=git_commit(),

@@ -3,11 +3,25 @@
 A trained model is two files side by side: ``model.zip`` (an SB3 MaskablePPO save) and
 ``model.json``, its card: how it was made (the full training configuration, seed,
 timesteps, wall time, every periodic evaluation, the learners of a population), what
-it fits (domain id, version and options, observation shape, action count) and the
-zip's sha256. Train writes cards (:func:`write_card`); record reads them
+it fits (domain id, version and options, observation shape, action count, the network's
+layout) and the zip's sha256. Train writes cards (:func:`write_card`); record reads them
 (:func:`load_model_card`, through :mod:`stages.train.model_policy`), and so does
 ``train --resume``. This module also says where models live on disk
 (:data:`MODELS_ROOT`, :func:`default_run_dir`, :func:`default_model`).
+
+**The model format: a model file cannot run code.** The zip is what SB3's
+``MaskablePPO.save`` writes: ``data`` (JSON whose ``:serialized:`` entries are
+cloudpickles: the policy class, the spaces, the schedules), ``policy.pth`` (the
+network's weights), ``policy.optimizer.pth`` (Adam's state), ``pytorch_variables.pth``,
+``_stable_baselines3_version`` and ``system_info.txt``. simreel never unpickles any of it
+the way SB3 does. What the network is comes from this card, in plain JSON
+(:class:`NetworkDescription`: a policy class from a fixed list, the hidden layer sizes,
+the activation); the weights come from ``policy.pth`` only, and a checkpoint's Adam
+state from ``policy.optimizer.pth`` only, each read with ``torch.load(...,
+weights_only=True)`` after bounded checks of the zip (:mod:`stages.train.model_format`).
+``data``, ``pytorch_variables.pth`` and the rest are never read, so a pickle planted
+there does nothing. simreel keeps writing SB3's whole zip, so ``MaskablePPO.load`` still
+opens a model, but only as the user's own choice for a file they trust.
 
 It sits at the bottom of the train package: it imports nothing else of it, so
 ``record`` reads a card without loading training code (nor torch).
@@ -77,17 +91,46 @@ def default_run_dir(domain_class: type[Domain], options: Mapping[str, str], seed
     return MODELS_ROOT / run_name(domain_class, options, seed)
 
 
-CARD_FORMAT = 5
+CARD_FORMAT = 6
 """Version of the card's layout; raised when a field changes meaning or goes away.
 
 Format 2 added ``members``; format 3 added ``domain_options``; format 4 judges models by
 any KPI or the mean reward (``select_by``, ``best_score``) and keeps each evaluation's
 reward interval and KPI means; format 5 names the domain's package and its version
-(``domain_package``). Older cards still read: format 1 as one learner with no
-members, formats 1 and 2 as made with no options (the only domain then, the factory,
-has none), formats 1 to 3 as judged by the domain's headline KPI (their
-``finished_items`` figures; no reward was kept), formats 1 to 4 with the package unknown.
+(``domain_package``); format 6 describes the network in plain JSON (``network``), so
+that playing a model never unpickles its zip. Older cards still read: format 1 as one
+learner with no members, formats 1 and 2 as made with no options (the only domain then,
+the factory, has none), formats 1 to 3 as judged by the domain's headline KPI (their
+``finished_items`` figures; no reward was kept), formats 1 to 4 with the package
+unknown, formats 1 to 5 with the network simreel always trained (:func:`mlp_network` of
+``config.net_arch``). ``python -m stages.train.model_format`` upgrades such a card.
 """
+
+MLP_POLICY = "MaskableActorCriticPolicy"
+"""The policy class of every model simreel trains (sb3-contrib's ``MlpPolicy``)."""
+TRAINED_ACTIVATION = "tanh"
+"""The hidden layers' activation of every model simreel trains (SB3's default)."""
+
+
+@dataclass(frozen=True)
+class NetworkDescription:
+    """What network the zip's weights belong to, in plain JSON (card format 6).
+
+    The reader rebuilds the network from this and the weights alone
+    (:mod:`stages.train.model_format` accepts only the policies and activations it knows).
+    """
+
+    policy: str
+    """The SB3 policy class, e.g. ``MaskableActorCriticPolicy``."""
+    net_arch: tuple[int, ...]
+    """Hidden layer sizes, input first (the actor's and the critic's alike)."""
+    activation: str
+    """After every hidden layer: ``tanh`` or ``relu``."""
+
+
+def mlp_network(net_arch: tuple[int, ...] | list[int]) -> NetworkDescription:
+    """The network simreel trains with hidden layers `net_arch`."""
+    return NetworkDescription(MLP_POLICY, tuple(net_arch), TRAINED_ACTIVATION)
 
 
 @dataclass(frozen=True)
@@ -166,6 +209,9 @@ class ModelCard:
     """Shape of the env's observation the model reads."""
     action_count: int
     """Size of the env's Discrete action space."""
+    network: NetworkDescription
+    """The network the zip's weights belong to (cards before format 6: :func:`mlp_network`
+    of ``config.net_arch``, the only network simreel trained)."""
     library_versions: dict[str, str]
     """Versions of the numeric libraries (results depend on them)."""
     system: dict[str, str]
@@ -246,6 +292,9 @@ def load_model_card(model_path: Path) -> ModelCard:
         data = _judged_by_headline(data)
     if data.get("card_format") in (1, 2, 3, 4):  # the domain's package was not recorded
         data = {**data, "domain_package": {}}
+    if data.get("card_format") in (1, 2, 3, 4, 5) and isinstance(data.get("config"), dict):
+        # (A card without a config is reported as such below.)
+        data = {**data, "network": _inferred_network(path, data["config"])}
     for card_field in fields(ModelCard):
         name = card_field.name
         if name not in data:
@@ -257,6 +306,18 @@ def load_model_card(model_path: Path) -> ModelCard:
             f"formats 1 to {CARD_FORMAT}; {_FIX}"
         )
     return ModelCard(**values)
+
+
+def _inferred_network(path: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """The ``network`` of a card before format 6: simreel only ever trained MlpPolicy with
+    SB3's default activation (tanh) and the hidden layers of ``config.net_arch``."""
+    net_arch = config.get("net_arch")
+    if not isinstance(net_arch, list) or not all(_is_int(n) and n > 0 for n in net_arch):
+        raise ModelError(
+            f"{path}: field 'config.net_arch' must be a list of positive integers (the "
+            f"network's hidden layers), found {net_arch!r}; {_FIX}"
+        )
+    return {"policy": MLP_POLICY, "net_arch": net_arch, "activation": TRAINED_ACTIVATION}
 
 
 def _judged_by_headline(data: dict[str, Any]) -> dict[str, Any]:
@@ -341,6 +402,17 @@ def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
                 }
             )
             for entry in value
+        )
+    if hint is NetworkDescription:
+        names = {f.name for f in fields(NetworkDescription)}
+        if not isinstance(value, dict) or set(value) != names:
+            raise wrong(f"an object with {', '.join(sorted(names))}")
+        network_hints = get_type_hints(NetworkDescription)
+        return NetworkDescription(
+            **{
+                key: _checked(path, f"{name}.{key}", value[key], network_hints[key])
+                for key in names
+            }
         )
     if hint == float | None:
         if value is None:

@@ -4,12 +4,13 @@ sampled play.
 ``simreel record`` plays a model through :func:`load_policy`, which refuses a model
 whose card (:mod:`stages.train.model_card`) is missing or broken, whose zip was changed
 after training, or that was trained on another domain, another domain version, another
-variant of the domain (its options) or another observation/action layout.
+variant of the domain (its options) or another observation/action layout. It rebuilds
+the network from the card and reads only the weights from the zip, so playing a model
+never runs code from it (:mod:`stages.train.model_format`).
 """
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -24,7 +25,8 @@ from domains.registry import describe_options, option_flags, resolve_options
 from schemas.errors import ModelError
 from schemas.provenance import sha256_file
 from stages.train.model_card import ModelCard, card_path, default_run_dir, load_model_card
-from stages.train.policy_network import PolicyNetwork, from_sb3
+from stages.train.model_format import network_from_state, read_policy_state
+from stages.train.policy_network import PolicyNetwork
 
 
 def check_model_fits(
@@ -131,14 +133,10 @@ def load_policy(
             f"{card.model_sha256}; the zip was changed after training: restore the zip that "
             "belongs to the card, or retrain with `simreel train`"
         )
-    model = _load_zip(path)
-    shape = tuple(model.observation_space.shape or ())
-    if shape != card.observation_shape:
-        raise ModelError(
-            f"{path}: the network reads observations of shape {shape}, its card says "
-            f"{card.observation_shape}; retrain with `simreel train`"
-        )
-    return ModelPolicy(from_sb3(model.policy, str(path)), path, card)
+    # The weights alone, checked against the card's network and spaces; never SB3's loader,
+    # which unpickles the zip's `data` (a stranger's zip could run code there).
+    state = read_policy_state(path, card)
+    return ModelPolicy(network_from_state(state, card.network, str(path)), path, card)
 
 
 def _missing_model(path: Path, env: MultiActorEnv, options: Mapping[str, str]) -> str:
@@ -178,25 +176,6 @@ def _shown(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return path
-
-
-def _load_zip(path: Path) -> Any:
-    """The MaskablePPO model in `path`."""
-    # Imported here: torch takes seconds to load, and card checks do not need it.
-    from sb3_contrib import MaskablePPO
-
-    # The training schedules are closures that may not unpickle elsewhere; playing needs none.
-    def constant(_progress: float) -> float:
-        return 0.0
-
-    custom_objects = {"learning_rate": 0.0, "lr_schedule": constant, "clip_range": constant}
-    try:
-        return MaskablePPO.load(path, device="cpu", custom_objects=custom_objects)
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, OSError) as error:
-        raise ModelError(
-            f"{path}: not a loadable MaskablePPO zip ({type(error).__name__}: {error}); "
-            "retrain with `simreel train`"
-        ) from None
 
 
 def model_policy_for(policy: ModelPolicy, sample: bool, seed: int) -> PolicyFor:

@@ -62,6 +62,7 @@ from stages.train.model_card import (
     load_model_card,
     write_card,
 )
+from stages.train.model_format import read_checkpoint
 from stages.train.ray_learner import (
     NEVER,
     LearnerJob,
@@ -174,6 +175,9 @@ class PopulationRun:
             if own.timesteps >= config.timesteps:
                 done = max([resumed.timesteps, *(m.timesteps for m in resumed.members)])
                 raise ConfigError(resume_budget_error(config.timesteps, done, Path(config.resume)))
+            # Read here as the learner will (weights only, nothing unpickled), so that a
+            # damaged or hostile checkpoint is one line now, not a failed task later.
+            read_checkpoint(checkpoint, own, best=checkpoint.with_name(CHECKPOINT_BEST))
             learner.config = replace(learner_config, resume=checkpoint)
         elif not resumed.complete and finished.is_file() and load_model_card(finished).complete:
             # It finished before the Ctrl-C that is resumed (its end checkpoint is complete).
