@@ -337,3 +337,27 @@ def test_a_network_the_card_misdescribes_is_refused(
     _edit_card(model_copy, network={**card["network"], **network})
     with pytest.raises(ModelError, match=expected):
         load_policy(model_copy, make_factory_env())
+
+
+@pytest.mark.parametrize("dispatcher", ["controlled", "automatic"])
+def test_the_committed_cashier_models_are_what_make_train_makes(dispatcher: str) -> None:
+    options = {"dispatcher": dispatcher}
+    path = model_card.default_model("cashier", options)
+    card = load_model_card(path)
+    assert card.complete
+    assert (card.domain_id, card.domain_options) == ("cashier", options)
+    assert card.select_by == "reward"
+    # `make train ARGS="--domain cashier [--option ...]"` runs exactly this configuration
+    # (only the output folder differs), so it makes the same weights again.
+    made_by = TrainConfig.from_json(card.config, card_path(path))
+    bare = TrainConfig.for_domain("cashier", options)
+    assert replace(made_by, out_dir=None, progress=True) == bare
+    assert len(card.members) == bare.population >= 3
+    assert all(e.episodes == bare.eval_episodes for e in card.evaluations)
+    best = [e for e in card.evaluations if e.timestep == card.best_timestep]
+    assert best[0].score == card.best_score == max(e.score for e in card.evaluations)
+    # The cashier's README quotes the weights' digest to compare a model made again with.
+    env = MultiActorEnv(domain_factory(CashierDomain, options))
+    digest = load_policy(path, env, options).network.digest()
+    readme = (REPO_ROOT / "domains" / "cashier" / "README.md").read_text()
+    assert f"`{digest[:16]}` {dispatcher}" in readme

@@ -107,7 +107,8 @@ class Judged:
     stats: KpiStats
     """Mean, spread, minimum and maximum."""
     interval: Interval
-    """The mean with its 95% t interval (none for a single episode)."""
+    """The mean with its 95% t interval (none for a single episode), cut to the range of
+    the values seen (a rate's interval stays within 0 and 1)."""
 
 
 def judge(summaries: Sequence[EpisodeSummary]) -> list[Judged]:
@@ -115,7 +116,16 @@ def judge(summaries: Sequence[EpisodeSummary]) -> list[Judged]:
     stats = kpi_stats(summaries)
     ordered = [entry for entry in stats if entry.name == REWARD]
     ordered += [entry for entry in stats if entry.name != REWARD]
-    return [Judged(entry, mean_interval(entry)) for entry in ordered]
+    return [Judged(entry, _within_range(mean_interval(entry), entry)) for entry in ordered]
+
+
+def _within_range(interval: Interval, stats: KpiStats) -> Interval:
+    """The t interval cut to the values seen: a survival rate's mean is never below 0."""
+    if interval.low is None or interval.high is None:
+        return interval
+    low = max(interval.low, stats.minimum)
+    high = min(interval.high, stats.maximum)
+    return Interval(interval.estimate, low, high, interval.df)
 
 
 def judged_lines(judged: Sequence[Judged]) -> list[str]:
