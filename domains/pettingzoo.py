@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 from domains.domain import Domain, DomainError
 from domains.env import IllegalActionPolicy, MultiActorEnv
 from domains.recorder import RecordedEpisode
-from domains.registry import domain_factory, load_domain, resolve_options
+from domains.registry import domain_factory, domain_package, load_domain, resolve_options
 from schemas.errors import ConfigError
 from schemas.events import write_events
 from schemas.provenance import git_commit, library_versions, simreel_version
@@ -283,6 +283,7 @@ def write_recording(
             "id": domain_class.domain_id,
             "version": domain_class.domain_version,
             "options": dict(env.options),
+            "package": domain_package(domain_class.domain_id),
         },
         "seed": episodes[0].seed,
         "episodes": len(episodes),

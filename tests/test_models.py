@@ -260,9 +260,12 @@ def test_corrupt_zip_is_a_model_error(model_copy: Path) -> None:
         load_policy(model_copy, make_factory_env())
 
 
-@pytest.mark.parametrize("card", ["model.json", "member-0/model.json", "member-2/model.json"])
+@pytest.mark.parametrize(
+    "card", ["factory/model.json", "cashier/controlled/model.json", "cashier/automatic/model.json"]
+)
 def test_the_committed_cards_are_in_the_current_format(card: str) -> None:
-    path = DEFAULT_MODEL.parent / card
+    # Only the kept models are committed (a population's member folders are not).
+    path = REPO_ROOT / "data" / "models" / card
     assert json.loads(path.read_text())["card_format"] == model_card.CARD_FORMAT
     loaded = load_model_card(path.with_suffix(".zip"))
     assert loaded.network == model_card.mlp_network((64, 64))

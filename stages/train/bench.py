@@ -7,10 +7,12 @@ same run (e.g. dummy vs subprocess envs), not absolute numbers across runs.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from domains.env import MultiActorEnv
-from domains.registry import describe_options, load_domain, resolve_options
+from domains.registry import (
+    describe_options,
+    domain_factory,
+    known_domains,
+    load_domain,
+    resolve_options,
+)
 from domains.rollout import DEFAULT_WIDTH, play
 from stages.compare.text import interval_text
 from stages.episode_stats import REWARD
@@ -36,12 +44,16 @@ TRAINING_TIMESTEPS = 8192
 """Budget of each training measurement (includes start-up and evaluations)."""
 
 
-def simulation_throughput(domain: str = "factory", seconds: float = SIMULATION_SECONDS) -> None:
+def simulation_throughput(
+    domain: str = "factory",
+    options: Mapping[str, str] | None = None,
+    seconds: float = SIMULATION_SECONDS,
+) -> None:
     """Decisions per second of one env in this process, random legal actions, many episodes.
 
-    Also the figure without the random pick: numpy's ``choice`` takes a third or more of
-    the time, so the first figure understates changes to the env itself."""
-    env = MultiActorEnv(load_domain(domain))
+    The pick indexes the legal actions with one integer draw (numpy's ``choice`` alone
+    would take a third of the time); the figure without the pick is the env's own."""
+    env = MultiActorEnv(domain_factory(load_domain(domain), options or {}))
     rng = np.random.default_rng(0)
     decisions = episodes = 0
     picking = 0.0
@@ -53,18 +65,20 @@ def simulation_throughput(domain: str = "factory", seconds: float = SIMULATION_S
         while not done:
             mask = env.action_masks()
             pick_started = clock()
-            action = int(rng.choice(np.flatnonzero(mask)))
+            legal = np.flatnonzero(mask)
+            action = int(legal[rng.integers(len(legal))])
             picking += clock() - pick_started
             _, _, terminated, truncated, _ = env.step(action)
             done = terminated or truncated
             decisions += 1
         episodes += 1
     elapsed = clock() - started
+    variant = describe_options(resolve_options(load_domain(domain), options or {}))
     print(
-        f"simulation ({domain}, random legal play): {decisions / elapsed:,.0f} decisions/s, "
-        f"{episodes / elapsed:,.0f} episodes/s ({decisions / episodes:.0f} decisions/episode, "
-        f"{episodes} episodes); without the random pick ({picking / elapsed:.0%} of the time) "
-        f"{decisions / (elapsed - picking):,.0f} decisions/s",
+        f"simulation ({domain}, {variant}, random legal play): {decisions / elapsed:,.0f} "
+        f"decisions/s, {episodes / elapsed:,.0f} episodes/s ({decisions / episodes:.0f} "
+        f"decisions/episode, {episodes} episodes); without the random pick "
+        f"({picking / elapsed:.0%} of the time) {decisions / (elapsed - picking):,.0f} decisions/s",
         flush=True,
     )
 
@@ -340,8 +354,12 @@ def evaluation_throughput(
 
 def run() -> None:
     """Print every figure of this section."""
-    simulation_throughput()
-    simulation_throughput("cashier")
+    for domain in known_domains():
+        domain_class = load_domain(domain)
+        choices = [option.choices for option in domain_class.options]
+        for values in itertools.product(*choices):
+            options = dict(zip((o.name for o in domain_class.options), values, strict=True))
+            simulation_throughput(domain, options)
     for dispatcher in ("controlled", "automatic"):
         baseline_figures("cashier", {"dispatcher": dispatcher}, CASHIER_RULE_EPISODES)
     committed_model_figures()
