@@ -28,6 +28,24 @@ def float32_array(parts: list[bytes]) -> NDArray[np.float32]:
     return np.frombuffer(bytearray(b"".join(parts)), FLOAT32)
 
 
+class ObservationFromParts:
+    """``observe`` and ``observe_with`` of a domain that gives its observation as float32
+    byte strings (:meth:`_observation_parts`); list it before ``Domain`` in the bases."""
+
+    def _observation_parts(self) -> list[bytes]:
+        raise NotImplementedError
+
+    def observe(self) -> NDArray[np.float32]:
+        return float32_array(self._observation_parts())
+
+    def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
+        if suffix.dtype != FLOAT32:  # Domain's default: join the two arrays
+            return np.concatenate([self.observe(), suffix])
+        parts = self._observation_parts()
+        parts.append(suffix.tobytes())
+        return float32_array(parts)
+
+
 def one_hot(index: int, size: int) -> list[float]:
     """The one-hot code of `index` among `size`."""
     return [1.0 if i == index else 0.0 for i in range(size)]

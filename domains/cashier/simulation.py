@@ -60,7 +60,7 @@ from domains.cashier.vocabulary import (
 )
 from domains.domain import BaselineFactory, Domain, DomainOption, Process
 from domains.env import MultiActorEnv
-from domains.float32 import FLOAT32, float32_array, float32_bytes, one_hot
+from domains.float32 import ObservationFromParts, float32_bytes, one_hot
 from domains.recorder import NullRecorder, Recorder
 from domains.stores import level_store
 
@@ -186,7 +186,7 @@ _DISPATCHER_MASK.flags.writeable = False
 """The dispatcher may send a customer to any lane."""
 
 
-class CashierDomain(Domain):
+class CashierDomain(ObservationFromParts, Domain):
     """Three lanes, a slow and a fast cashier, a dispatcher; gamma durations; overruns end it.
 
     Args:
@@ -305,16 +305,6 @@ class CashierDomain(Domain):
         if action == SERVE:
             return self._serve(cashier)
         return self._walk(cashier, action - 1)
-
-    def observe(self) -> NDArray[np.float32]:
-        return float32_array(self._observation_parts())
-
-    def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
-        if suffix.dtype != FLOAT32:
-            return super().observe_with(suffix)
-        parts = self._observation_parts()
-        parts.append(suffix.tobytes())
-        return float32_array(parts)
 
     def _observation_parts(self) -> list[bytes]:
         """The observation as float32 byte strings."""

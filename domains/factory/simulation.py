@@ -43,7 +43,7 @@ from domains.factory.vocabulary import (
     WaitingFor,
     WorkerState,
 )
-from domains.float32 import FLOAT32, float32_array, float32_bytes, one_hot
+from domains.float32 import ObservationFromParts, float32_bytes, one_hot
 from domains.recorder import NullRecorder, Recorder
 from domains.stores import level_store
 
@@ -165,7 +165,7 @@ def _legal_mask(occupant: Sequence[int | None]) -> NDArray[np.bool_]:
     return mask
 
 
-class FactoryDomain(Domain):
+class FactoryDomain(ObservationFromParts, Domain):
     """Two workers, four stations, two buffers of 10, 300 simulated seconds."""
 
     domain_id: ClassVar[str] = DOMAIN_ID
@@ -238,16 +238,6 @@ class FactoryDomain(Domain):
         if action == WORK:
             return self._work(self._workers[decider])
         return self._walk(self._workers[decider], action - 1)
-
-    def observe(self) -> NDArray[np.float32]:
-        return float32_array(self._observation_parts())
-
-    def observe_with(self, suffix: NDArray[np.float32]) -> NDArray[np.float32]:
-        if suffix.dtype != FLOAT32:
-            return super().observe_with(suffix)
-        parts = self._observation_parts()
-        parts.append(suffix.tobytes())
-        return float32_array(parts)
 
     def _observation_parts(self) -> list[bytes]:
         """The observation as float32 byte strings."""
