@@ -371,33 +371,18 @@ def _checked(path: Path, name: str, value: Any, hint: Any) -> Any:
             f" ({type(value).__name__}); {_FIX}"
         )
 
-    if hint == tuple[MemberSummary, ...]:
-        names = {f.name for f in fields(MemberSummary)}
+    if hint in (tuple[MemberSummary, ...], tuple[Evaluation, ...]):
+        record = get_args(hint)[0]
+        names = {f.name for f in fields(record)}
         if not isinstance(value, list) or not all(
             isinstance(entry, dict) and set(entry) == names for entry in value
         ):
             raise wrong(f"a list of {{{', '.join(sorted(names))}}} objects")
-        member_hints = get_type_hints(MemberSummary)
+        record_hints = get_type_hints(record)
         return tuple(
-            MemberSummary(
+            record(
                 **{
-                    key: _checked(path, f"{name}.{key}", entry[key], member_hints[key])
-                    for key in names
-                }
-            )
-            for entry in value
-        )
-    if hint == tuple[Evaluation, ...]:
-        names = {f.name for f in fields(Evaluation)}
-        if not isinstance(value, list) or not all(
-            isinstance(entry, dict) and set(entry) == names for entry in value
-        ):
-            raise wrong(f"a list of {{{', '.join(sorted(names))}}} objects")
-        evaluation_hints = get_type_hints(Evaluation)
-        return tuple(
-            Evaluation(
-                **{
-                    key: _checked(path, f"{name}.{key}", entry[key], evaluation_hints[key])
+                    key: _checked(path, f"{name}.{key}", entry[key], record_hints[key])
                     for key in names
                 }
             )
