@@ -12,10 +12,8 @@ from typing import Any
 
 import click
 
-from domains.env import MultiActorEnv
 from domains.registry import (
     describe_options,
-    domain_factory,
     load_domain,
     parse_option_pairs,
     resolve_options,
@@ -39,9 +37,10 @@ from stages.train.evaluation import (
     evaluate,
     judge,
     judged_lines,
+    prepare,
 )
-from stages.train.model_card import ModelCard, card_path, default_model, load_model_card
-from stages.train.model_policy import load_policy
+from stages.train.model_card import ModelCard, card_path, load_model_card
+from stages.train.model_policy import shown_path
 from stages.train.run import train
 from stages.train.sweep import (
     SweepConfig,
@@ -422,23 +421,30 @@ def evaluate_command(
     options = parse_option_pairs(option_pairs)
     source = PolicySource(policy, model, sample)
     ray = None if here else RaySettings(address=address, quiet=quiet)
+    resolved = resolve_options(load_domain(domain), options)
+    player = prepare(source, domain, resolved, episodes, seed)  # the model is loaded once
     summaries = evaluate(
-        source, domain, options, episodes, seed, ray=ray, progress=not quiet and not as_json
+        source,
+        domain,
+        resolved,
+        episodes,
+        seed,
+        ray=ray,
+        progress=not quiet and not as_json,
+        player=player,
     )
     judged = judge(summaries)
-    resolved = resolve_options(load_domain(domain), options)
-    weights = _weights_digest(source, domain, resolved)
-    played_by = _played_by(source, domain, resolved)
-    if weights is not None:
-        played_by += f" (weights sha256 {weights[:16]})"
+    weights = None if player.model is None else player.model.network.digest()
     if as_json:
-        model_path = None
-        if source.policy == "model":
-            model_path = str(model if model is not None else default_model(domain, resolved))
+        model_path = None if player.model_path is None else str(player.model_path)
         figures = _judged_json(domain, resolved, seed, judged)
         shown = {"policy": policy, "model": model_path, "weights_sha256": weights, "sample": sample}
         click.echo(json.dumps({**figures, **shown}))
         return
+    played_by = f"policy {policy}"
+    if player.model_path is not None and weights is not None:
+        played_by = f"model {shown_path(player.model_path)}" + (" (sampled)" if sample else "")
+        played_by += f" (weights sha256 {weights[:16]})"
     variant = f" ({describe_options(resolved)})" if resolved else ""
     click.echo(
         f"{printable(domain)}{printable(variant)}, {printable(played_by)}: {episodes:,} "
@@ -446,29 +452,6 @@ def evaluate_command(
     )
     for line in judged_lines(judged):
         click.echo(printable(line))
-
-
-def _weights_digest(source: PolicySource, domain: str, options: Mapping[str, str]) -> str | None:
-    """The model's network digest (None for a baseline): equal for a model made again."""
-    if source.policy != "model":
-        return None
-    path = source.model if source.model is not None else default_model(domain, options)
-    env = MultiActorEnv(domain_factory(load_domain(domain), options))
-    return load_policy(Path(path), env, options).network.digest()
-
-
-def _played_by(source: PolicySource, domain: str, options: Mapping[str, str]) -> str:
-    if source.policy != "model":
-        return f"policy {source.policy}"
-    path = source.model if source.model is not None else default_model(domain, options)
-    return f"model {_shown(Path(path))}" + (" (sampled)" if source.sample else "")
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _judged_json(

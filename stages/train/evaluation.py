@@ -76,12 +76,16 @@ class PolicySource:
 
 
 @dataclass(frozen=True)
-class _Player:
-    """A policy source made ready to ship: a model travels as its numpy network."""
+class Player:
+    """A policy source checked and made ready to ship: a model travels as its numpy network
+    (:func:`prepare`)."""
 
     policy: str
     sample: bool
     model: ModelPolicy | None = None
+    """The loaded model (None for a baseline)."""
+    model_path: Path | None = None
+    """The file it was loaded from."""
 
 
 def policy_for(
@@ -181,6 +185,7 @@ def evaluate(
     ray: RaySettings | None = ON_RAY,
     chunk_episodes: int | None = None,
     progress: bool = False,
+    player: Player | None = None,
 ) -> list[EpisodeSummary]:
     """Play `episodes` episodes of `source` in `domain`; one summary per episode, in order.
 
@@ -188,12 +193,12 @@ def evaluate(
     about :data:`CHUNKS_PER_CPU` chunks per CPU of the cluster), on the Ray `ray` names
     (default: the one running, else ``$RAY_ADDRESS``, else a local Ray for this call);
     ``ray=None`` plays them all in this process. Either way the summaries are the same.
-    A model is checked against the domain first (ModelError naming the problem).
+    The request is checked and a model loaded by :func:`prepare` first, unless `player`
+    is what :func:`prepare` gave for the same request.
     """
-    domain_class = load_domain(domain)
-    resolved = resolve_options(domain_class, options or {})
-    _check(source, domain_class, episodes, seed, chunk_episodes)
-    player = _prepare(source, domain, resolved)
+    resolved = resolve_options(load_domain(domain), options or {})
+    if player is None:
+        player = prepare(source, domain, resolved, episodes, seed, chunk_episodes)
     bar = _bar(progress, episodes)
     try:
         if ray is None:
@@ -226,18 +231,29 @@ def _check(
         raise ConfigError("--sample draws a model's actions; use it with --policy model")
 
 
-def _prepare(source: PolicySource, domain: str, options: Mapping[str, str]) -> _Player:
-    """Check a model against the domain here, once, and keep only its network to ship."""
+def prepare(
+    source: PolicySource,
+    domain: str = "factory",
+    options: Mapping[str, str] | None = None,
+    episodes: int = 1,
+    seed: int = 0,
+    chunk_episodes: int | None = None,
+) -> Player:
+    """Check a request (ConfigError naming the bad value) and load its model once, checked
+    against the domain (ModelError naming the problem), to ship its network."""
+    domain_class = load_domain(domain)
+    resolved = resolve_options(domain_class, options or {})
+    _check(source, domain_class, episodes, seed, chunk_episodes)
     if source.policy != "model":
-        return _Player(source.policy, source.sample)
-    path = Path(source.model) if source.model is not None else default_model(domain, options)
-    env = MultiActorEnv(domain_factory(load_domain(domain), options))
+        return Player(source.policy, source.sample)
+    path = Path(source.model) if source.model is not None else default_model(domain, resolved)
+    env = MultiActorEnv(domain_factory(domain_class, resolved))
     # ModelError if missing, changed or made for another env.
-    return _Player("model", source.sample, load_policy(path, env, options))
+    return Player("model", source.sample, load_policy(path, env, resolved), path)
 
 
 def _play(
-    player: _Player,
+    player: Player,
     domain: str,
     options: Mapping[str, str],
     start: int,
@@ -274,7 +290,7 @@ def _remote_play() -> Any:
 
 
 def _on_ray(
-    player: _Player,
+    player: Player,
     domain: str,
     options: Mapping[str, str],
     episodes: int,

@@ -150,27 +150,28 @@ def _missing_model(path: Path, env: MultiActorEnv, options: Mapping[str, str]) -
     domain = env.domain.domain_id
     flags = f"--domain {domain}" + option_flags(options)
     # Seed 0: the default of ``simreel train`` (tests/test_models.py checks they agree).
-    trained = default_run_dir(type(env.domain), options, 0) / "model.zip"
-    if _shown(path) == _shown(trained):
+    trained = shown_path(default_run_dir(type(env.domain), options, 0) / "model.zip")
+    if shown_path(path) == trained:
         return (
             f"{path}: model file not found; train one with `simreel train {flags}` (it writes "
-            f"{_shown(trained)}, which `simreel record {flags}` then plays), or pass --model, "
+            f"{trained}, which `simreel record {flags}` then plays), or pass --model, "
             "or record a baseline (--policy random, or the domain's rules)"
         )
     message = (
         f"{path}: model file not found; train one with `simreel train {flags}` (it writes "
-        f"{_shown(trained)}) and play it with `simreel record {flags} --model {_shown(trained)}`"
+        f"{trained}) and play it with `simreel record {flags} --model {trained}`"
     )
     if path.name == "model.zip":
-        message += f", or train straight into {_shown(path.parent)} with `simreel train {flags} "
-        message += f"--out-dir {_shown(path.parent)}`"
+        folder = shown_path(path.parent)
+        message += f", or train straight into {folder} with `simreel train {flags} "
+        message += f"--out-dir {folder}`"
     return message + (
         "; or pass an existing --model path, or record a baseline (--policy random, "
         "or the domain's rules)"
     )
 
 
-def _shown(path: Path) -> Path:
+def shown_path(path: Path) -> Path:
     """`path` as the user would type it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
