@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from domains.env import MultiActorEnv
 from domains.policies import NetworkPolicy, PolicyFor
 from domains.recorder import RecordedEpisode
+from schemas.events import EpisodeSummary
 
 DEFAULT_WIDTH: Final = 32
 """Envs in flight: wide enough that the network's per-call overhead is shared, small enough
@@ -50,6 +51,18 @@ class PlayedEpisode:
     """The domain's KPIs at the end."""
     recorded: RecordedEpisode | None = None
     """Its intervals (None unless the envs record)."""
+
+    def summary(self) -> EpisodeSummary:
+        """The episode as record, evaluation and training's validation report it (``rows``
+        counts its intervals: 0 when the env did not record)."""
+        return EpisodeSummary(
+            episode=self.episode,
+            seed=self.seed,
+            total_reward=self.total_reward,
+            end_time=self.end_time,
+            rows=0 if self.recorded is None else len(self.recorded),
+            kpis=dict(self.kpis),
+        )
 
 
 @dataclass

@@ -188,6 +188,7 @@ def record(
     policy_for, description = _policy_for(config, domain_class, options)
     package = domain_package(domain_class.domain_id)
     recorded: list[RecordedEpisode] = []
+    summaries: list[EpisodeSummary] = []
     bar = tqdm(
         total=config.episodes,
         desc="episodes",
@@ -206,9 +207,10 @@ def record(
             if played.recorded is None:  # the envs record; this would be a rollout bug
                 raise RuntimeError("the rollout finished an episode without its intervals")
             recorded.append(played.recorded)
+            summaries.append(played.summary())
             bar.update(1)
             if on_episode is not None:
-                on_episode(_summary(played.episode, played.recorded))
+                on_episode(summaries[-1])
     provenance = {
         "policy": description,
         "domain": {
@@ -235,7 +237,7 @@ def record(
     )
     return RecordResult(
         path=path,
-        episodes=tuple(_summary(k, episode) for k, episode in enumerate(recorded)),
+        episodes=tuple(summaries),
         rows=sum(len(episode) for episode in recorded),
         identical=len(recorded) > 1 and all(_same(recorded[0], e) for e in recorded[1:]),
         policy=description,
@@ -307,17 +309,6 @@ def _load_model(
     description.setdefault("path", str(path))
     description.setdefault("sha256", sha256_file(path))
     return policy, description
-
-
-def _summary(k: int, episode: RecordedEpisode) -> EpisodeSummary:
-    return EpisodeSummary(
-        episode=k,
-        seed=episode.seed,
-        total_reward=float(episode.total_reward),
-        end_time=float(episode.end_time),
-        rows=len(episode),
-        kpis=dict(episode.kpis),
-    )
 
 
 def format_summary(summary: EpisodeSummary) -> str:

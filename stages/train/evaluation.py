@@ -36,7 +36,7 @@ from domains.domain import Domain
 from domains.env import MultiActorEnv
 from domains.policies import PolicyFor, baseline_policy_for
 from domains.registry import domain_factory, load_domain, resolve_options
-from domains.rollout import PlayedEpisode, play
+from domains.rollout import play
 from schemas.errors import ConfigError
 from schemas.events import EpisodeSummary
 from stages.compare.intervals import Interval, mean_interval
@@ -163,18 +163,6 @@ def judged_lines(judged: Sequence[Judged]) -> list[str]:
     return lines
 
 
-def summary(played: PlayedEpisode) -> EpisodeSummary:
-    """A played episode as the summary evaluation and record report."""
-    return EpisodeSummary(
-        episode=played.episode,
-        seed=played.seed,
-        total_reward=played.total_reward,
-        end_time=played.end_time,
-        rows=0 if played.recorded is None else len(played.recorded),
-        kpis=dict(played.kpis),
-    )
-
-
 def evaluate(
     source: PolicySource,
     domain: str = "factory",
@@ -272,7 +260,7 @@ def _play(
     )
     summaries = []
     for played in episodes:
-        summaries.append(summary(played))
+        summaries.append(played.summary())
         if bar is not None:
             bar.update(1)
     return summaries

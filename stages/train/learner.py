@@ -47,7 +47,7 @@ from stages.train.config import (
     format_score,
     resume_budget_error,
 )
-from stages.train.evaluation import policy_for, summary
+from stages.train.evaluation import policy_for
 from stages.train.model_card import (
     CARD_FORMAT,
     Evaluation,
@@ -409,7 +409,7 @@ class _Validation:
         policy = ModelPolicy(from_sb3(model.policy, "the model being trained"))
         spare = iter(self._envs)
         summaries = [
-            summary(played)
+            played.summary()
             for played in play(
                 lambda: next(spare),
                 policy_for("model", config.eval_seed, type(self._envs[0].domain), policy),
